@@ -1,0 +1,114 @@
+"""`qloop`: the command line over the same Dagster job the UI runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _configure(args: argparse.Namespace) -> Settings:
+    """CLI flags win over the environment; both end up in the environment Dagster reads."""
+    if getattr(args, "home", None):
+        os.environ[HOME_ENV] = str(Path(args.home).resolve())
+    if getattr(args, "inbox", None):
+        os.environ[INBOX_ENV] = str(Path(args.inbox).resolve())
+    settings = Settings.from_env()
+    prepare_home(settings)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    return settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _configure(args)
+    if not settings.inbox.is_dir():
+        print(f"qloop run: inbox {settings.inbox} is not a folder", file=sys.stderr)
+        return 2
+    import dagster as dg
+
+    from .definitions import PIPELINE_JOB, defs
+    from .lib.ingest import FileResult
+    from .lib.summary import render_summary
+    from .lib.warehouse import connect
+
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+    report = settings.runs / f"{result.run_id}.ingest.json"
+    results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
+    if settings.warehouse.exists():
+        con = connect(settings.warehouse, read_only=True)
+        try:
+            print(render_summary(con, results, settings, report if report.exists() else None))
+        finally:
+            con.close()
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        print(f"qloop run: the run did not complete (failed steps: {', '.join(failed)}); "
+              f"run id {result.run_id}, logs in {settings.dagster_home}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """The Dagster UI (webserver + daemon) over the same home folder as `qloop run`."""
+    _configure(args)
+    command = ["dagster", "dev", "-m", "dagster_project.definitions",
+               "-h", args.host, "-p", str(args.port)]
+    os.execvp(str(Path(sys.executable).with_name("dagster")), command)
+    return 0  # not reached
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .lib import sample_data
+
+    argv = ["--out", args.out, "--days", str(args.days), "--scale", str(args.scale),
+            "--seed", str(args.seed)]
+    if args.start:
+        argv += ["--start", args.start]
+    if args.no_faults:
+        argv.append("--no-faults")
+    return sample_data.main(argv) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qloop", description="QualityLoop service-quality KPI warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load the inbox, build the KPIs, write the group snapshot")
+    run.add_argument("--inbox", help=f"extract folder (env {INBOX_ENV}; default data/sample)")
+    run.add_argument("--home", help=f"warehouse, exports and run storage (env {HOME_ENV}; default .qloop)")
+    run.set_defaults(func=cmd_run)
+
+    ui = sub.add_parser("ui", help="serve the Dagster UI (asset graph, runs) over this home")
+    ui.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")
+    ui.add_argument("--inbox", help=f"env {INBOX_ENV}; default data/sample")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    gen = sub.add_parser("generate", help="write deterministic synthetic extracts into a folder")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--days", type=int, default=48)
+    gen.add_argument("--scale", type=float, default=0.01)
+    gen.add_argument("--seed", type=int, default=20261122)
+    gen.add_argument("--start", help="first business date, YYYY-MM-DD")
+    gen.add_argument("--no-faults", action="store_true", help="no planted section-5 faults")
+    gen.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Where things live. Configuration comes from the environment; the CLI sets it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+DEFAULT_INBOX = PROJECT_ROOT / "data" / "sample"
+DEFAULT_HOME = PROJECT_ROOT / ".qloop"
+
+HOME_ENV, INBOX_ENV = "QLOOP_HOME", "QLOOP_INBOX"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    inbox: Path
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        home = Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).resolve()
+        inbox = Path(os.environ.get(INBOX_ENV) or DEFAULT_INBOX).resolve()
+        return cls(home=home, inbox=inbox)
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def runs(self) -> Path:
+        """Per-run reports (what happened to each file), read by the CLI summary."""
+        return self.home / "runs"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def dbt_target(self) -> Path:
+        """Disposable dbt artifacts of pipeline runs (one folder per run, removed after)."""
+        return self.home / "dbt-target"
+
+
+DAGSTER_YAML = """\
+# Written by QualityLoop: run storage lives here (SQLite), telemetry is off.
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_home(settings: Settings) -> None:
+    """Create the home folder and a Dagster instance config with telemetry off."""
+    for folder in (settings.home, settings.exports, settings.runs, settings.dagster_home):
+        folder.mkdir(parents=True, exist_ok=True)
+    dagster_yaml = settings.dagster_home / "dagster.yaml"
+    if not dagster_yaml.exists():
+        dagster_yaml.write_text(DAGSTER_YAML)

@@ -1,0 +1,79 @@
+"""The short run summary `qloop run` prints: files, rows, KPI statuses, where outputs are."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+
+from .ingest import FileResult
+from .settings import Settings
+from .snapshot import snapshot_paths
+
+# How many red KPI rows of the latest day to name one by one.
+RED_ROWS_LISTED = 12
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
+
+
+def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], settings: Settings,
+                   ingest_report: Path | None) -> str:
+    out: list[str] = []
+    counts = Counter(r.outcome for r in results)
+    out.append("Files: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in
+                                      ("loaded", "replaced", "unchanged", "rejected", "failed", "ignored")))
+    for r in results:
+        if r.outcome in ("rejected", "failed", "ignored"):
+            out.append(f"  {r.outcome:8} {r.file_name}: {r.reason}")
+        elif r.unknown_columns:
+            out.append(f"  note     {r.file_name}: unknown column(s) ignored: {', '.join(r.unknown_columns)}")
+
+    if _table_exists(con, "fct_file_reconciliation"):
+        out.append("Rows per entity (deliveries in force): read = accepted + rejected")
+        for entity, files, read, accepted, rejected in con.execute(
+            "select entity, count(*), sum(rows_read), sum(rows_accepted), sum(rows_rejected) "
+            "from fct_file_reconciliation group by entity order by entity"
+        ).fetchall():
+            out.append(f"  {entity:18} {files:4} files {read:>10} read {accepted:>10} accepted "
+                       f"{rejected:>8} rejected")
+
+    as_of = con.execute("select as_of_at, report_date from int_as_of").fetchone() \
+        if _table_exists(con, "int_as_of") else None
+    if as_of is None:
+        out.append("As of: no daily extract loaded yet, so no KPI values and no snapshot.")
+    else:
+        out.append(f"As of T = {as_of[0]:%Y-%m-%d %H:%M:%S} (latest business date {as_of[1]})")
+        for period_type, period_start in con.execute(
+            "select 'day', max(period_start) from fct_kpi_values where period_type = 'day' union all "
+            "select 'month', max(period_start) from fct_kpi_values where period_type = 'month'"
+        ).fetchall():
+            if period_start is None:
+                continue
+            status = dict(con.execute(
+                "select status, count(*) from fct_kpi_values where period_type = ? and period_start = ? "
+                "group by status", [period_type, period_start]).fetchall())
+            out.append(f"  {period_type:5} {period_start}: " + ", ".join(
+                f"{status.get(s, 0)} {s}" for s in ("green", "amber", "red", "no_data")))
+        reds = con.execute(
+            "select kpi_code, region_code, value from fct_kpi_values where period_type = 'day' "
+            "and period_start = ? and status = 'red' order by kpi_code, region_code",
+            [as_of[1]]).fetchall()
+        for kpi, region, value in reds[:RED_ROWS_LISTED]:
+            out.append(f"    red {kpi} {region} {value:.4f}")
+        if len(reds) > RED_ROWS_LISTED:
+            out.append(f"    ... and {len(reds) - RED_ROWS_LISTED} more red rows")
+
+    out.append("Outputs:")
+    out.append(f"  warehouse  {settings.warehouse}")
+    if as_of is not None:
+        data, control = snapshot_paths(settings.exports, as_of[1])
+        if control.exists():
+            out.append(f"  snapshot   {data}")
+            out.append(f"  control    {control}: {control.read_text().strip()}")
+    if ingest_report is not None:
+        out.append(f"  file report {ingest_report}")
+    return "\n".join(out)

@@ -1,0 +1,85 @@
+"""The warehouse file's landing layer: raw tables and the file registry.
+
+Landing tables hold every delivered value as text, exactly as delivered (an empty field is
+NULL), with the file name, the file's business date and the physical line on which the
+record starts. dbt reads them as sources; nothing else writes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .extracts import ENTITIES, FILE_COLUMN, FILE_DATE_COLUMN, LINE_COLUMN, Entity
+
+# Deliveries currently in force: one row per file name (a re-delivery replaces the row).
+FILES_TABLE = "raw_files"
+# Every delivery ever seen, with what became of it (append-only log).
+DELIVERIES_TABLE = "raw_deliveries"
+# Records that could not be split into the header's fields (acceptance rule 2).
+UNPARSED_TABLE = "raw_unparsed_records"
+
+CONTROL_DDL = f"""
+create table if not exists {FILES_TABLE} (
+    file_name varchar primary key,
+    entity varchar not null,          -- e.g. crm_queue_ticket
+    kind varchar not null,            -- daily | monthly | reference
+    business_date date,               -- daily: the date in the name; monthly: first day of the month
+    size_bytes bigint not null,
+    mtime_ns bigint not null,
+    sha256 varchar not null,
+    rows_read bigint not null,        -- records after the header (blank lines not counted)
+    rows_landed bigint not null,      -- records split into fields, in the landing table
+    rows_unparsed bigint not null,    -- records rejected by rule 2 (field count, quoting)
+    unknown_columns varchar,          -- extra header columns, ignored (comma separated)
+    loaded_at timestamp not null,
+    run_id varchar not null
+);
+create table if not exists {DELIVERIES_TABLE} (
+    run_id varchar not null,
+    seen_at timestamp not null,
+    file_name varchar not null,
+    entity varchar,
+    business_date date,
+    size_bytes bigint,
+    mtime_ns bigint,
+    sha256 varchar,
+    outcome varchar not null,         -- loaded | replaced | rejected | failed
+    reason varchar
+);
+create table if not exists {UNPARSED_TABLE} (
+    entity varchar not null,
+    {FILE_COLUMN} varchar not null,
+    {FILE_DATE_COLUMN} date,
+    {LINE_COLUMN} bigint not null,
+    raw_record varchar,
+    reason varchar not null
+);
+"""
+
+
+def landing_ddl(entity: Entity) -> str:
+    cols = ",\n    ".join(f'"{c}" varchar' for c in entity.column_names)
+    return (
+        f"create table if not exists {entity.table} (\n    {cols},\n"
+        f"    {FILE_COLUMN} varchar not null,\n    {FILE_DATE_COLUMN} date,\n"
+        f"    {LINE_COLUMN} bigint not null\n)"
+    )
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every landing and control table that does not exist yet."""
+    con.execute(CONTROL_DDL)
+    for entity in ENTITIES:
+        con.execute(landing_ddl(entity))
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with the offline-safe settings (no extension downloads)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(
+        str(path),
+        read_only=read_only,
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
