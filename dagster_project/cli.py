@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -38,21 +39,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .lib.summary import render_summary
     from .lib.warehouse import connect
 
-    with dg.DagsterInstance.get() as instance:
+    # dagster-dbt echoes every dbt event to stdout: keep that in the run's log file
+    # and print only the summary.
+    log_path = settings.runs / f".run-{os.getpid()}.log"
+    with dg.DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
+            contextlib.redirect_stdout(log):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+    log_path = log_path.replace(settings.runs / f"{result.run_id}.log")
     report = settings.runs / f"{result.run_id}.ingest.json"
     results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
     if settings.warehouse.exists():
         con = connect(settings.warehouse, read_only=True)
         try:
             print(render_summary(con, results, settings, report if report.exists() else None))
+            print(f"  run log    {log_path}")
         finally:
             con.close()
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         print(f"qloop run: the run did not complete (failed steps: {', '.join(failed)}); "
-              f"run id {result.run_id}, logs in {settings.dagster_home}", file=sys.stderr)
+              f"run id {result.run_id}; see {log_path} and `qloop ui`", file=sys.stderr)
         return 1
     return 0
 

@@ -1,7 +1,5 @@
 """The one resource every QualityLoop asset uses: where the inbox and the home folder are."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg

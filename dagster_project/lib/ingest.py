@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,8 @@ class FileResult:
     rows_landed: int = 0
     rows_unparsed: int = 0
     unknown_columns: list[str] = field(default_factory=list)
+    seconds_decode: float = 0.0  # reading, hashing and decoding (GB18030 transcoding)
+    seconds_land: float = 0.0  # splitting and inserting in DuckDB
 
 
 class FileRejected(Exception):
@@ -214,6 +217,7 @@ def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> F
     if name in rejected and rejected[name][:2] == fingerprint:
         return FileResult(name, REJECTED, entity.prefix, reason=rejected[name][2])
 
+    started = time.perf_counter()
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     now = datetime.now()
@@ -238,6 +242,7 @@ def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> F
         return FileResult(name, REJECTED, entity.prefix, reason=str(err))
 
     outcome = REPLACED if name in in_force else LOADED
+    decoded = time.perf_counter()
     header_width = len(positions) + len(unknown)
     con.execute("begin transaction")
     try:
@@ -257,5 +262,6 @@ def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> F
         log(FAILED, reason)
         return FileResult(name, FAILED, entity.prefix, reason=reason)
     return FileResult(name, outcome, entity.prefix, rows_read=read, rows_landed=landed,
-                      rows_unparsed=unparsed, unknown_columns=unknown)
+                      rows_unparsed=unparsed, unknown_columns=unknown,
+                      seconds_decode=decoded - started, seconds_land=time.perf_counter() - decoded)
 

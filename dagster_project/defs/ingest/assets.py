@@ -1,7 +1,5 @@
 """Ingestion: every inbox file lands in its raw table (one multi-asset, one pass over the inbox)."""
 
-from __future__ import annotations
-
 import json
 from collections import Counter
 from dataclasses import asdict

@@ -1,7 +1,5 @@
 """The group upload snapshot, written after the KPI marts are built."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from ...lib.snapshot import export_snapshot

@@ -1,9 +1,9 @@
 """The dbt project as Dagster assets: asset key = table name, group from the model's folder."""
 
-from __future__ import annotations
-
 import shutil
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -40,13 +40,22 @@ class QualityLoopTranslator(DagsterDbtTranslator):
 def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                            paths: QualityLoopPaths):
     """dbt build of the selected models (unit tests run in CI, not in every pipeline run)."""
-    target = paths.settings.dbt_target / context.run_id
+    settings = paths.settings
+    target = settings.dbt_target / context.run_id
     try:
         yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"],
                            context=context, target_path=target).stream()
     finally:
+        # Keep the per-model timings and test results with the run's other reports.
+        run_results = target / "run_results.json"
+        if run_results.exists():
+            settings.runs.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run_results, settings.runs / f"{context.run_id}.dbt_run_results.json")
         shutil.rmtree(target, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt beside this interpreter: a venv that is not activated is not on PATH.
+    dbt_executable = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=str(dbt_executable))
