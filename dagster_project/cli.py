@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The summary lists rejected and ignored files itself; the console shows only errors.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 def _configure(args: argparse.Namespace) -> Settings:

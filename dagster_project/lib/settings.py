@@ -44,7 +44,7 @@ class Settings:
 
     @property
     def dbt_target(self) -> Path:
-        """Disposable dbt artifacts of pipeline runs (one folder per run, removed after)."""
+        """dbt artifacts of pipeline runs (reused, so dbt parses only what changed)."""
         return self.home / "dbt-target"
 
 

@@ -15,9 +15,6 @@ from ..resources import QualityLoopPaths
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
 
-# dbt folder -> Dagster group (the defs/ domains).
-_GROUP_BY_FOLDER = {"staging": "transform", "intermediate": "transform", "quality": "quality",
-                    "kpi": "reporting", "marts": "reporting"}
 
 
 class QualityLoopTranslator(DagsterDbtTranslator):
@@ -28,10 +25,11 @@ class QualityLoopTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
             return "ingest"
+        # models/marts/quality -> quality, other marts -> reporting; staging,
+        # intermediate and seeds -> transform (the defs/ domains).
         folders = dbt_resource_props.get("fqn", [])[1:-1]
-        for folder in reversed(folders):
-            if folder in _GROUP_BY_FOLDER:
-                return _GROUP_BY_FOLDER[folder]
+        if folders[:1] == ["marts"]:
+            return "quality" if "quality" in folders else "reporting"
         return "transform"
 
 
@@ -41,7 +39,10 @@ def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
                            paths: QualityLoopPaths):
     """dbt build of the selected models (unit tests run in CI, not in every pipeline run)."""
     settings = paths.settings
-    target = settings.dbt_target / context.run_id
+    # One target folder per home, reused by every run, so dbt's partial parsing works
+    # (a fresh folder costs a full parse each run). Runs of one home never overlap:
+    # the warehouse file admits one writer.
+    target = settings.dbt_target
     try:
         yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"],
                            context=context, target_path=target).stream()
@@ -51,7 +52,6 @@ def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
         if run_results.exists():
             settings.runs.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(run_results, settings.runs / f"{context.run_id}.dbt_run_results.json")
-        shutil.rmtree(target, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:

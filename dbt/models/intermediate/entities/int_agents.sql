@@ -1,0 +1,38 @@
+-- int_agents: accepted rows of stg_ref__agents, one per key (source-extracts.md section 7):
+-- the later line of the current snapshot wins.
+-- Rejected rows never take part, so a key whose newest version was rejected keeps
+-- its newest accepted version.
+
+with
+
+agents as (
+
+    select * from {{ ref('stg_ref__agents') }}
+    where reject_rule is null
+
+),
+
+latest as (
+
+    select * from agents
+    qualify row_number() over (
+        partition by agent_id
+        order by _file_date desc nulls last, _line desc, _file desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        latest.agent_id,
+        latest.team_id,
+        latest._file,
+        latest._file_date,
+        latest._line
+
+    from latest
+
+)
+
+select * from final

@@ -1,0 +1,63 @@
+-- int_calls: accepted rows of stg_cc__calls, one per key (source-extracts.md section 7):
+-- the file with the later business date (monthly: later month), then the later line.
+-- Rejected rows never take part, so a key whose newest version was rejected keeps
+-- its newest accepted version.
+
+with
+
+calls as (
+
+    select * from {{ ref('stg_cc__calls') }}
+    where reject_rule is null
+
+),
+
+agents as (
+
+    select agent_id, team_id from {{ ref('int_agents') }}
+
+),
+
+teams as (
+
+    select team_id, site_id from {{ ref('int_teams') }}
+
+),
+
+latest as (
+
+    select * from calls
+    qualify row_number() over (
+        partition by call_id
+        order by _file_date desc nulls last, _line desc, _file desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        latest.call_id,
+        latest.caller_id,
+        latest.city_code,
+        latest.arrived_at,
+        latest.ivr_exit_at,
+        latest.queue_entered_at,
+        latest.answered_at,
+        latest.ended_at,
+        latest.skill_group,
+        latest.agent_id,
+        latest.transferred,
+        agents.team_id,
+        teams.site_id,
+        latest._file,
+        latest._file_date,
+        latest._line
+
+    from latest
+    left join agents on latest.agent_id = agents.agent_id
+    left join teams on agents.team_id = teams.team_id
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+-- int_complaints: accepted rows of stg_crm__complaints, one per key (source-extracts.md section 7):
+-- latest updated_at (NULLs last), then the later file date, then the later line.
+-- Rejected rows never take part, so a key whose newest version was rejected keeps
+-- its newest accepted version.
+
+with
+
+complaints as (
+
+    select * from {{ ref('stg_crm__complaints') }}
+    where reject_rule is null
+
+),
+
+latest as (
+
+    select * from complaints
+    qualify row_number() over (
+        partition by complaint_id
+        order by updated_at desc nulls last, _file_date desc nulls last, _line desc, _file desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        latest.complaint_id,
+        latest.customer_id,
+        latest.city_code,
+        latest.channel,
+        latest.category,
+        latest.severity,
+        latest.summary,
+        latest.created_at,
+        latest.closed_at,
+        latest.status,
+        latest.updated_at,
+        latest._file,
+        latest._file_date,
+        latest._line
+
+    from latest
+
+)
+
+select * from final

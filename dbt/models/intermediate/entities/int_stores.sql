@@ -1,0 +1,41 @@
+-- int_stores: accepted rows of stg_ref__stores, one per key (source-extracts.md section 7):
+-- the later line of the current snapshot wins.
+-- Rejected rows never take part, so a key whose newest version was rejected keeps
+-- its newest accepted version.
+
+with
+
+stores as (
+
+    select * from {{ ref('stg_ref__stores') }}
+    where reject_rule is null
+
+),
+
+latest as (
+
+    select * from stores
+    qualify row_number() over (
+        partition by store_id
+        order by _file_date desc nulls last, _line desc, _file desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        latest.store_id,
+        latest.store_name,
+        latest.city_code,
+        latest.district_code,
+        latest.store_level,
+        latest._file,
+        latest._file_date,
+        latest._line
+
+    from latest
+
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- int_work_orders: accepted rows of stg_fo__work_orders, one per key (source-extracts.md section 7):
+-- latest updated_at (NULLs last), then the later file date, then the later line.
+-- Rejected rows never take part, so a key whose newest version was rejected keeps
+-- its newest accepted version.
+
+with
+
+work_orders as (
+
+    select * from {{ ref('stg_fo__work_orders') }}
+    where reject_rule is null
+
+),
+
+latest as (
+
+    select * from work_orders
+    qualify row_number() over (
+        partition by order_id
+        order by updated_at desc nulls last, _file_date desc nulls last, _line desc, _file desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        latest.order_id,
+        latest.order_type,
+        latest.line_id,
+        latest.city_code,
+        latest.district_code,
+        latest.area_type,
+        latest.team_id,
+        latest.technician_id,
+        latest.created_at,
+        latest.promised_by,
+        latest.appointment_start,
+        latest.appointment_end,
+        latest.arrived_at,
+        latest.completed_at,
+        latest.status,
+        latest.fault_cause,
+        latest.updated_at,
+        latest._file,
+        latest._file_date,
+        latest._line
+
+    from latest
+
+)
+
+select * from final

@@ -1,0 +1,169 @@
+-- Every KPI value the warehouse knows as of T: period (day / ISO week / month) x KPI x
+-- region (city, or JS = the sum of the city rows that exist). Ratios are always
+-- sum(numerator) / sum(denominator) of the finer rows, never averages of rates.
+-- Daily KPIs: day rows (days before T) and their week and month sums. Month KPIs (K06,
+-- K09): month rows only, existing when the month has a denominator row for the city.
+-- Targets, thresholds, direction and scale come only from the seed kpi_catalog.
+
+with kpi_daily as (
+
+    select * from {{ ref('fct_kpi_daily') }}
+
+),
+
+drilldown as (
+
+    select * from {{ ref('fct_kpi_drilldown') }}
+
+),
+
+kpi_catalog as (
+
+    select * from {{ ref('kpi_catalog') }}
+
+),
+
+as_of as (
+
+    select as_of_at from {{ ref('int_as_of') }}
+
+),
+
+daily_kpi_codes as (
+
+    select kpi_code from kpi_catalog where grain = 'day'
+
+),
+
+monthly_kpi_codes as (
+
+    select kpi_code from kpi_catalog where grain = 'month'
+
+),
+
+city_day as (
+
+    select
+        'day' as period_type,
+        activity_date as period_start,
+        kpi_code,
+        city_code as region_code,
+        numerator,
+        denominator
+    from kpi_daily
+    where kpi_code in (select kpi_code from daily_kpi_codes)
+
+),
+
+city_week as (
+
+    select
+        'week' as period_type,
+        cast(date_trunc('week', period_start) as date) as period_start,
+        kpi_code,
+        region_code,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from city_day
+    group by 1, 2, 3, 4
+
+),
+
+city_month_of_days as (
+
+    select
+        'month' as period_type,
+        cast(date_trunc('month', period_start) as date) as period_start,
+        kpi_code,
+        region_code,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from city_day
+    group by 1, 2, 3, 4
+
+),
+
+city_month_of_month_kpis as (
+
+    select
+        'month' as period_type,
+        cast(date_trunc('month', activity_date) as date) as period_start,
+        kpi_code,
+        city_code as region_code,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from drilldown
+    where kpi_code in (select kpi_code from monthly_kpi_codes)
+    group by 1, 2, 3, 4
+    -- the month row exists only when the month's denominator file has a row for the city
+    having bool_or(counts_as_row)
+
+),
+
+city_rows as (
+
+    select * from city_day
+    union all
+    select * from city_week
+    union all
+    select * from city_month_of_days
+    union all
+    select * from city_month_of_month_kpis
+
+),
+
+province_rows as (
+
+    select
+        period_type,
+        period_start,
+        kpi_code,
+        'JS' as region_code,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from city_rows
+    group by 1, 2, 3
+
+),
+
+all_rows as (
+
+    select * from city_rows
+    union all
+    select * from province_rows
+
+),
+
+final as (
+
+    select
+        all_rows.period_type,
+        all_rows.period_start,
+        all_rows.kpi_code,
+        all_rows.region_code,
+        cast(all_rows.numerator as bigint) as numerator,
+        cast(all_rows.denominator as bigint) as denominator,
+        case
+            when all_rows.denominator <> 0
+                then cast(all_rows.numerator as double) * kpi_catalog.scale
+                    / cast(all_rows.denominator as double)
+        end as value,
+        {{ kpi_value_text('all_rows.numerator', 'all_rows.denominator', 'kpi_catalog.scale') }}
+            as value_text,
+        kpi_catalog.target,
+        kpi_catalog.red_threshold,
+        kpi_catalog.direction,
+        kpi_catalog.scale,
+        {{ kpi_status(
+            'all_rows.numerator', 'all_rows.denominator', 'kpi_catalog.scale',
+            'kpi_catalog.target', 'kpi_catalog.red_threshold', 'kpi_catalog.direction'
+        ) }} as status,
+        as_of.as_of_at
+    from all_rows
+    inner join kpi_catalog
+        on all_rows.kpi_code = kpi_catalog.kpi_code
+    cross join as_of
+
+)
+
+select * from final

@@ -1,0 +1,107 @@
+-- stg_billing__refunds: every landed row of raw_billing_refund, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+-- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_billing_refund') }}
+
+),
+
+cities as (
+
+    select city_code from {{ ref('int_cities') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ parse_decimal('amount') }} as amount_parsed,
+        {{ parse_timestamp('requested_at') }} as requested_at_parsed,
+        {{ parse_timestamp('completed_at') }} as completed_at_parsed,
+        {{ parse_timestamp('updated_at') }} as updated_at_parsed
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when refund_id is null
+                then { 'rule': 1, 'reason': 'refund_id: missing' }
+            -- rule 2
+            when amount is not null and amount_parsed is null
+                then { 'rule': 2, 'reason': 'amount: not a decimal ' || {{ quote_value('amount') }} }
+            when requested_at is not null and requested_at_parsed is null
+                then { 'rule': 2, 'reason': 'requested_at: not a timestamp ' || {{ quote_value('requested_at') }} }
+            when completed_at is not null and completed_at_parsed is null
+                then { 'rule': 2, 'reason': 'completed_at: not a timestamp ' || {{ quote_value('completed_at') }} }
+            when updated_at is not null and updated_at_parsed is null
+                then { 'rule': 2, 'reason': 'updated_at: not a timestamp ' || {{ quote_value('updated_at') }} }
+            -- rule 3
+            when status is null
+                then { 'rule': 3, 'reason': 'status: missing' }
+            when status not in ('pending', 'completed', 'rejected')
+                then { 'rule': 3, 'reason': 'status: unknown value ' || {{ quote_value('status') }} }
+            -- rule 4
+            when city_code is null
+                then { 'rule': 4, 'reason': 'city_code: missing' }
+            when city_code not in (select city_code from cities)
+                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
+            -- rule 5
+            when completed_at_parsed < requested_at_parsed
+                then { 'rule': 5, 'reason': 'completed_at before requested_at' }
+            -- rule 6
+            when status = 'completed' and completed_at_parsed is null
+                then { 'rule': 6, 'reason': 'status completed without completed_at' }
+            -- rule 7
+            when amount_parsed < 0
+                then { 'rule': 7, 'reason': 'amount: negative ' || {{ quote_value('amount') }} }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        refund_id,
+        dispute_id,
+        account_id,
+        city_code,
+        amount_parsed as amount,
+        requested_at_parsed as requested_at,
+        completed_at_parsed as completed_at,
+        status,
+        updated_at_parsed as updated_at,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'refund_id': refund_id,
+            'dispute_id': dispute_id,
+            'account_id': account_id,
+            'city_code': city_code,
+            'amount': amount,
+            'requested_at': requested_at,
+            'completed_at': completed_at,
+            'status': status,
+            'updated_at': updated_at
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

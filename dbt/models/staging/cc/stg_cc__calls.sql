@@ -1,0 +1,136 @@
+-- stg_cc__calls: every landed row of raw_cc_call, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+-- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_cc_call') }}
+
+),
+
+cities as (
+
+    select city_code from {{ ref('int_cities') }}
+
+),
+
+agents as (
+
+    select agent_id from {{ ref('int_agents') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ parse_timestamp('arrived_at') }} as arrived_at_parsed,
+        {{ parse_timestamp('ivr_exit_at') }} as ivr_exit_at_parsed,
+        {{ parse_timestamp('queue_entered_at') }} as queue_entered_at_parsed,
+        {{ parse_timestamp('answered_at') }} as answered_at_parsed,
+        {{ parse_timestamp('ended_at') }} as ended_at_parsed,
+        {{ parse_integer('transferred') }} as transferred_parsed
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when call_id is null
+                then { 'rule': 1, 'reason': 'call_id: missing' }
+            -- rule 2
+            when arrived_at is not null and arrived_at_parsed is null
+                then { 'rule': 2, 'reason': 'arrived_at: not a timestamp ' || {{ quote_value('arrived_at') }} }
+            when ivr_exit_at is not null and ivr_exit_at_parsed is null
+                then { 'rule': 2, 'reason': 'ivr_exit_at: not a timestamp ' || {{ quote_value('ivr_exit_at') }} }
+            when queue_entered_at is not null and queue_entered_at_parsed is null
+                then { 'rule': 2, 'reason': 'queue_entered_at: not a timestamp ' || {{ quote_value('queue_entered_at') }} }
+            when answered_at is not null and answered_at_parsed is null
+                then { 'rule': 2, 'reason': 'answered_at: not a timestamp ' || {{ quote_value('answered_at') }} }
+            when ended_at is not null and ended_at_parsed is null
+                then { 'rule': 2, 'reason': 'ended_at: not a timestamp ' || {{ quote_value('ended_at') }} }
+            when transferred is not null and transferred_parsed is null
+                then { 'rule': 2, 'reason': 'transferred: not an integer ' || {{ quote_value('transferred') }} }
+            -- rule 3
+            when skill_group is null
+                then { 'rule': 3, 'reason': 'skill_group: missing' }
+            when skill_group not in ('general', 'broadband', 'billing', 'mobile', 'vip')
+                then { 'rule': 3, 'reason': 'skill_group: unknown value ' || {{ quote_value('skill_group') }} }
+            -- rule 4
+            when city_code is null
+                then { 'rule': 4, 'reason': 'city_code: missing' }
+            when city_code not in (select city_code from cities)
+                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
+            when agent_id not in (select agent_id from agents)
+                then { 'rule': 4, 'reason': 'agent_id: unknown ' || {{ quote_value('agent_id') }} }
+            -- rule 5
+            when queue_entered_at_parsed < arrived_at_parsed
+                then { 'rule': 5, 'reason': 'queue_entered_at before arrived_at' }
+            when answered_at_parsed < arrived_at_parsed
+                then { 'rule': 5, 'reason': 'answered_at before arrived_at' }
+            when ended_at_parsed < arrived_at_parsed
+                then { 'rule': 5, 'reason': 'ended_at before arrived_at' }
+            when answered_at_parsed < queue_entered_at_parsed
+                then { 'rule': 5, 'reason': 'answered_at before queue_entered_at' }
+            when ended_at_parsed < queue_entered_at_parsed
+                then { 'rule': 5, 'reason': 'ended_at before queue_entered_at' }
+            when ended_at_parsed < answered_at_parsed
+                then { 'rule': 5, 'reason': 'ended_at before answered_at' }
+            -- rule 6
+            when ended_at_parsed is null
+                then { 'rule': 6, 'reason': 'ended_at: missing' }
+            when answered_at_parsed is not null and queue_entered_at_parsed is null
+                then { 'rule': 6, 'reason': 'answered_at without queue_entered_at' }
+            when answered_at_parsed is not null and agent_id is null
+                then { 'rule': 6, 'reason': 'answered_at without agent_id' }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        call_id,
+        caller_id,
+        city_code,
+        arrived_at_parsed as arrived_at,
+        ivr_exit_at_parsed as ivr_exit_at,
+        queue_entered_at_parsed as queue_entered_at,
+        answered_at_parsed as answered_at,
+        ended_at_parsed as ended_at,
+        skill_group,
+        agent_id,
+        transferred_parsed as transferred,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'call_id': call_id,
+            'caller_id': caller_id,
+            'city_code': city_code,
+            'arrived_at': arrived_at,
+            'ivr_exit_at': ivr_exit_at,
+            'queue_entered_at': queue_entered_at,
+            'answered_at': answered_at,
+            'ended_at': ended_at,
+            'skill_group': skill_group,
+            'agent_id': agent_id,
+            'transferred': transferred
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

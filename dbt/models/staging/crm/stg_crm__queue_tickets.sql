@@ -1,0 +1,117 @@
+-- stg_crm__queue_tickets: every landed row of raw_crm_queue_ticket, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+-- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_crm_queue_ticket') }}
+
+),
+
+stores as (
+
+    select store_id from {{ ref('int_stores') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ parse_timestamp('taken_at') }} as taken_at_parsed,
+        {{ parse_timestamp('called_at') }} as called_at_parsed,
+        {{ parse_timestamp('service_end_at') }} as service_end_at_parsed,
+        {{ parse_timestamp('abandoned_at') }} as abandoned_at_parsed,
+        {{ parse_timestamp('updated_at') }} as updated_at_parsed
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when ticket_id is null
+                then { 'rule': 1, 'reason': 'ticket_id: missing' }
+            -- rule 2
+            when taken_at is not null and taken_at_parsed is null
+                then { 'rule': 2, 'reason': 'taken_at: not a timestamp ' || {{ quote_value('taken_at') }} }
+            when called_at is not null and called_at_parsed is null
+                then { 'rule': 2, 'reason': 'called_at: not a timestamp ' || {{ quote_value('called_at') }} }
+            when service_end_at is not null and service_end_at_parsed is null
+                then { 'rule': 2, 'reason': 'service_end_at: not a timestamp ' || {{ quote_value('service_end_at') }} }
+            when abandoned_at is not null and abandoned_at_parsed is null
+                then { 'rule': 2, 'reason': 'abandoned_at: not a timestamp ' || {{ quote_value('abandoned_at') }} }
+            when updated_at is not null and updated_at_parsed is null
+                then { 'rule': 2, 'reason': 'updated_at: not a timestamp ' || {{ quote_value('updated_at') }} }
+            -- rule 3
+            when business_type is null
+                then { 'rule': 3, 'reason': 'business_type: missing' }
+            when business_type not in ('activation', 'payment', 'broadband', 'complaint', 'device', 'other')
+                then { 'rule': 3, 'reason': 'business_type: unknown value ' || {{ quote_value('business_type') }} }
+            when status is null
+                then { 'rule': 3, 'reason': 'status: missing' }
+            when status not in ('waiting', 'served', 'abandoned')
+                then { 'rule': 3, 'reason': 'status: unknown value ' || {{ quote_value('status') }} }
+            -- rule 4
+            when store_id is null
+                then { 'rule': 4, 'reason': 'store_id: missing' }
+            when store_id not in (select store_id from stores)
+                then { 'rule': 4, 'reason': 'store_id: unknown ' || {{ quote_value('store_id') }} }
+            -- rule 5
+            when called_at_parsed < taken_at_parsed
+                then { 'rule': 5, 'reason': 'called_at before taken_at' }
+            when service_end_at_parsed < called_at_parsed
+                then { 'rule': 5, 'reason': 'service_end_at before called_at' }
+            when abandoned_at_parsed < taken_at_parsed
+                then { 'rule': 5, 'reason': 'abandoned_at before taken_at' }
+            -- rule 6
+            when status = 'served' and called_at_parsed is null
+                then { 'rule': 6, 'reason': 'status served without called_at' }
+            when status = 'abandoned' and abandoned_at_parsed is null
+                then { 'rule': 6, 'reason': 'status abandoned without abandoned_at' }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        ticket_id,
+        store_id,
+        business_type,
+        taken_at_parsed as taken_at,
+        called_at_parsed as called_at,
+        service_end_at_parsed as service_end_at,
+        abandoned_at_parsed as abandoned_at,
+        status,
+        updated_at_parsed as updated_at,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'ticket_id': ticket_id,
+            'store_id': store_id,
+            'business_type': business_type,
+            'taken_at': taken_at,
+            'called_at': called_at,
+            'service_end_at': service_end_at,
+            'abandoned_at': abandoned_at,
+            'status': status,
+            'updated_at': updated_at
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

@@ -1,0 +1,106 @@
+-- stg_crm__surveys: every landed row of raw_crm_survey, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+-- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_crm_survey') }}
+
+),
+
+cities as (
+
+    select city_code from {{ ref('int_cities') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ parse_timestamp('sent_at') }} as sent_at_parsed,
+        {{ parse_timestamp('responded_at') }} as responded_at_parsed,
+        {{ parse_integer('score') }} as score_parsed,
+        {{ parse_timestamp('updated_at') }} as updated_at_parsed
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when survey_id is null
+                then { 'rule': 1, 'reason': 'survey_id: missing' }
+            -- rule 2
+            when sent_at is not null and sent_at_parsed is null
+                then { 'rule': 2, 'reason': 'sent_at: not a timestamp ' || {{ quote_value('sent_at') }} }
+            when responded_at is not null and responded_at_parsed is null
+                then { 'rule': 2, 'reason': 'responded_at: not a timestamp ' || {{ quote_value('responded_at') }} }
+            when score is not null and score_parsed is null
+                then { 'rule': 2, 'reason': 'score: not an integer ' || {{ quote_value('score') }} }
+            when updated_at is not null and updated_at_parsed is null
+                then { 'rule': 2, 'reason': 'updated_at: not a timestamp ' || {{ quote_value('updated_at') }} }
+            -- rule 3
+            when contact_type is null
+                then { 'rule': 3, 'reason': 'contact_type: missing' }
+            when contact_type not in ('hotline', 'store', 'install', 'repair', 'complaint')
+                then { 'rule': 3, 'reason': 'contact_type: unknown value ' || {{ quote_value('contact_type') }} }
+            -- rule 4
+            when city_code is null
+                then { 'rule': 4, 'reason': 'city_code: missing' }
+            when city_code not in (select city_code from cities)
+                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
+            -- rule 5
+            when responded_at_parsed < sent_at_parsed
+                then { 'rule': 5, 'reason': 'responded_at before sent_at' }
+            -- rule 7
+            when score_parsed not between 1 and 5
+                then { 'rule': 7, 'reason': 'score: not in 1..5 ' || {{ quote_value('score') }} }
+            when score_parsed is not null and responded_at_parsed is null
+                then { 'rule': 7, 'reason': 'score present without responded_at' }
+            when score_parsed is null and responded_at_parsed is not null
+                then { 'rule': 7, 'reason': 'responded_at present without score' }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        survey_id,
+        contact_type,
+        contact_id,
+        city_code,
+        sent_at_parsed as sent_at,
+        responded_at_parsed as responded_at,
+        score_parsed as score,
+        updated_at_parsed as updated_at,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'survey_id': survey_id,
+            'contact_type': contact_type,
+            'contact_id': contact_id,
+            'city_code': city_code,
+            'sent_at': sent_at,
+            'responded_at': responded_at,
+            'score': score,
+            'updated_at': updated_at
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

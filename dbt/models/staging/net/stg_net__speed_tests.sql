@@ -1,0 +1,103 @@
+-- stg_net__speed_tests: every landed row of raw_net_speed_test, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+-- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_net_speed_test') }}
+
+),
+
+cities as (
+
+    select city_code from {{ ref('int_cities') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ parse_timestamp('tested_at') }} as tested_at_parsed,
+        {{ parse_decimal('subscribed_down_mbps') }} as subscribed_down_mbps_parsed,
+        {{ parse_decimal('measured_down_mbps') }} as measured_down_mbps_parsed,
+        {{ parse_decimal('measured_up_mbps') }} as measured_up_mbps_parsed
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when test_id is null
+                then { 'rule': 1, 'reason': 'test_id: missing' }
+            -- rule 2
+            when tested_at is not null and tested_at_parsed is null
+                then { 'rule': 2, 'reason': 'tested_at: not a timestamp ' || {{ quote_value('tested_at') }} }
+            when subscribed_down_mbps is not null and subscribed_down_mbps_parsed is null
+                then { 'rule': 2, 'reason': 'subscribed_down_mbps: not a decimal ' || {{ quote_value('subscribed_down_mbps') }} }
+            when measured_down_mbps is not null and measured_down_mbps_parsed is null
+                then { 'rule': 2, 'reason': 'measured_down_mbps: not a decimal ' || {{ quote_value('measured_down_mbps') }} }
+            when measured_up_mbps is not null and measured_up_mbps_parsed is null
+                then { 'rule': 2, 'reason': 'measured_up_mbps: not a decimal ' || {{ quote_value('measured_up_mbps') }} }
+            -- rule 3
+            when method is null
+                then { 'rule': 3, 'reason': 'method: missing' }
+            when method not in ('wired_app', 'wifi_app', 'probe', 'technician')
+                then { 'rule': 3, 'reason': 'method: unknown value ' || {{ quote_value('method') }} }
+            -- rule 4
+            when city_code is null
+                then { 'rule': 4, 'reason': 'city_code: missing' }
+            when city_code not in (select city_code from cities)
+                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
+            -- rule 7
+            when subscribed_down_mbps_parsed <= 0
+                then { 'rule': 7, 'reason': 'subscribed_down_mbps: not > 0 ' || {{ quote_value('subscribed_down_mbps') }} }
+            when measured_down_mbps_parsed < 0
+                then { 'rule': 7, 'reason': 'measured_down_mbps: negative ' || {{ quote_value('measured_down_mbps') }} }
+            when measured_up_mbps_parsed < 0
+                then { 'rule': 7, 'reason': 'measured_up_mbps: negative ' || {{ quote_value('measured_up_mbps') }} }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        test_id,
+        line_id,
+        city_code,
+        tested_at_parsed as tested_at,
+        method,
+        subscribed_down_mbps_parsed as subscribed_down_mbps,
+        measured_down_mbps_parsed as measured_down_mbps,
+        measured_up_mbps_parsed as measured_up_mbps,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'test_id': test_id,
+            'line_id': line_id,
+            'city_code': city_code,
+            'tested_at': tested_at,
+            'method': method,
+            'subscribed_down_mbps': subscribed_down_mbps,
+            'measured_down_mbps': measured_down_mbps,
+            'measured_up_mbps': measured_up_mbps
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

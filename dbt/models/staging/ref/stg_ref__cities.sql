@@ -1,0 +1,56 @@
+-- stg_ref__cities: every landed row of raw_ref_city, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_ref_city') }}
+
+),
+
+parsed as (
+
+    select
+        *
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when city_code is null
+                then { 'rule': 1, 'reason': 'city_code: missing' }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        city_code,
+        city_name_zh,
+        city_name_en,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'city_code': city_code,
+            'city_name_zh': city_name_zh,
+            'city_name_en': city_name_en
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

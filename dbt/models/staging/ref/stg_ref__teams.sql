@@ -1,0 +1,77 @@
+-- stg_ref__teams: every landed row of raw_ref_team, typed, with the acceptance verdict
+-- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
+-- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'raw_ref_team') }}
+
+),
+
+cities as (
+
+    select city_code from {{ ref('int_cities') }}
+
+),
+
+parsed as (
+
+    select
+        *
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            -- rule 1
+            when team_id is null
+                then { 'rule': 1, 'reason': 'team_id: missing' }
+            -- rule 3
+            when team_type is null
+                then { 'rule': 3, 'reason': 'team_type: missing' }
+            when team_type not in ('field', 'hotline')
+                then { 'rule': 3, 'reason': 'team_type: unknown value ' || {{ quote_value('team_type') }} }
+            -- rule 4
+            when city_code is null
+                then { 'rule': 4, 'reason': 'city_code: missing' }
+            when city_code not in (select city_code from cities)
+                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
+        end as reject
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        team_id,
+        team_name,
+        city_code,
+        team_type,
+        site_id,
+        _file,
+        _file_date,
+        _line,
+        reject.rule as reject_rule,
+        reject.reason as reject_reason,
+        to_json({
+            'team_id': team_id,
+            'team_name': team_name,
+            'city_code': city_code,
+            'team_type': team_type,
+            'site_id': site_id
+        })::varchar as raw_values
+
+    from validated
+
+)
+
+select * from final

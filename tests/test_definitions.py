@@ -1,0 +1,44 @@
+"""The Dagster definitions: one connected graph, keys = table names, dbt tests as checks."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.definitions import PIPELINE_JOB, defs
+from dagster_project.lib.extracts import ENTITIES
+
+
+def test_definitions_load_and_the_pipeline_job_exists():
+    assert defs.resolve_job_def(PIPELINE_JOB) is not None
+
+
+def test_every_dependency_is_an_asset_of_the_graph():
+    # A wrong key in deps silently creates a separate, unconnected asset: forbid it.
+    graph = defs.resolve_asset_graph()
+    materializable = {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
+    for key in materializable:
+        assert graph.get(key).parent_keys <= materializable, key
+
+
+def test_landing_tables_feed_the_staging_models():
+    graph = defs.resolve_asset_graph()
+    for entity in ENTITIES:
+        children = {k.to_user_string() for k in graph.get(dg.AssetKey(entity.table)).child_keys}
+        assert any(c.startswith("stg_") for c in children), entity.table
+
+
+def test_asset_keys_are_table_names_and_groups_follow_the_domains():
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["raw_crm_queue_ticket"] == "ingest"
+    assert groups["stg_crm__queue_tickets"] == "transform"
+    assert groups["int_kpi_records"] == "transform"
+    assert groups["fct_kpi_values"] == "reporting"
+    assert groups["fct_rejected_rows"] == "quality"
+    assert groups["kpi_snapshot_export"] == "reporting"
+
+
+def test_dbt_data_tests_are_asset_checks():
+    graph = defs.resolve_asset_graph()
+    checks = {check.asset_key.to_user_string() for check in graph.asset_check_keys}
+    assert {"int_queue_tickets", "fct_kpi_values"} <= checks
