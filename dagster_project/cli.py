@@ -24,6 +24,11 @@ def _configure(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     prepare_home(settings)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    # dbt and dagster live beside this interpreter; a venv that is not activated is not on
+    # PATH, and dagster-dbt's dev-mode manifest preparation looks for `dbt` there.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     return settings
 

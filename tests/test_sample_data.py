@@ -206,3 +206,10 @@ def test_cli(tmp_path, capsys):
                  "--start", "2026-10-30", "--no-faults"]) == 0
     assert "files" in capsys.readouterr().out
     assert (tmp_path / "cc_call_20261031.csv").exists()
+
+
+def test_committed_sample_is_what_the_generator_makes(tmp_path):
+    committed = Path(__file__).resolve().parents[1] / "data" / "sample"
+    generate(tmp_path)  # the defaults are the committed sample's arguments
+    made = {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")}
+    assert made == {p.name: p.read_bytes() for p in committed.glob("*.csv")}

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.lib.sample_data import generate
+from dagster_project.lib.warehouse import connect
+
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 QLOOP = str(Path(sys.executable).with_name("qloop"))
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
@@ -128,6 +131,14 @@ def sample_run(tmp_path_factory):
     return snapshot, rows, result.stdout
 
 
+@pytest.fixture(scope="module")
+def warehouse(sample_run):
+    snapshot, _, _ = sample_run
+    con = connect(snapshot.parents[1] / "warehouse.duckdb", read_only=True)
+    yield con
+    con.close()
+
+
 def test_snapshot_is_named_after_the_latest_business_date(sample_run):
     snapshot, _, stdout = sample_run
     assert snapshot.name == "kpi_snapshot_20261108.csv"
@@ -176,3 +187,24 @@ def test_planted_incidents_are_visible(sample_run):
     queue_week = [f"2026-10-{d}" for d in range(12, 19)]
     assert sum(status(rows, "day", d, "K01", "NJ") != "green" for d in queue_week) >= 4
     assert status(rows, "month", "2026-11-01", "K15", "XZ") in ("amber", "red")
+
+
+def test_drilldown_sums_back_to_the_city_day_values(warehouse):
+    drill = """select kpi_code, activity_date, city_code, sum(numerator), sum(denominator)
+               from fct_kpi_drilldown join dim_kpi using (kpi_code) where grain = 'day' group by all"""
+    days = """select kpi_code, period_start, region_code, numerator, denominator from fct_kpi_values
+              where period_type = 'day' and region_code <> 'JS'"""
+    mismatches = warehouse.execute(
+        f"select count(*) from (({drill} except {days}) union all ({days} except {drill}))").fetchone()[0]
+    assert mismatches == 0
+    assert warehouse.execute("select count(distinct store_id) from fct_kpi_drilldown "
+                             "where kpi_code = 'K01'").fetchone()[0] > 100
+
+
+def test_rejected_rows_are_exactly_the_planted_row_faults(warehouse, tmp_path):
+    planted = generate(tmp_path)["faults"]  # the same arguments as the committed sample
+    row_faults = {(f["file"], f["line"]) for f in planted
+                  if (f["line"] or 0) > 1 and not re.search("duplicate|older version", f["fault"])}
+    rejected = set(warehouse.execute("select file_name, line from fct_rejected_rows").fetchall())
+    assert rejected == row_faults
+    assert warehouse.execute("select count(*) from fct_file_reconciliation where not reconciles").fetchone() == (0,)

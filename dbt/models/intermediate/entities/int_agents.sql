@@ -7,7 +7,13 @@ with
 
 agents as (
 
-    select * from {{ ref('stg_ref__agents') }}
+    select
+        agent_id,
+        team_id,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_ref__agents') }}
     where reject_rule is null
 
 ),

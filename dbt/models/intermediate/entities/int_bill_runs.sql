@@ -7,7 +7,14 @@ with
 
 bill_runs as (
 
-    select * from {{ ref('stg_billing__bill_runs') }}
+    select
+        bill_month,
+        city_code,
+        bills_issued,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_billing__bill_runs') }}
     where reject_rule is null
 
 ),

@@ -7,7 +7,22 @@ with
 
 calls as (
 
-    select * from {{ ref('stg_cc__calls') }}
+    select
+        call_id,
+        caller_id,
+        city_code,
+        arrived_at,
+        ivr_exit_at,
+        queue_entered_at,
+        answered_at,
+        ended_at,
+        skill_group,
+        agent_id,
+        transferred,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_cc__calls') }}
     where reject_rule is null
 
 ),

@@ -7,7 +7,14 @@ with
 
 cities as (
 
-    select * from {{ ref('stg_ref__cities') }}
+    select
+        city_code,
+        city_name_zh,
+        city_name_en,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_ref__cities') }}
     where reject_rule is null
 
 ),

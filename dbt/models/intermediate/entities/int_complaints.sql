@@ -7,7 +7,22 @@ with
 
 complaints as (
 
-    select * from {{ ref('stg_crm__complaints') }}
+    select
+        complaint_id,
+        customer_id,
+        city_code,
+        channel,
+        category,
+        severity,
+        summary,
+        created_at,
+        closed_at,
+        status,
+        updated_at,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_crm__complaints') }}
     where reject_rule is null
 
 ),

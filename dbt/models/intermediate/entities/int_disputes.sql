@@ -7,7 +7,21 @@ with
 
 disputes as (
 
-    select * from {{ ref('stg_billing__disputes') }}
+    select
+        dispute_id,
+        account_id,
+        city_code,
+        bill_month,
+        amount,
+        raised_at,
+        resolved_at,
+        outcome,
+        status,
+        updated_at,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_billing__disputes') }}
     where reject_rule is null
 
 ),

@@ -7,7 +7,15 @@ with
 
 districts as (
 
-    select * from {{ ref('stg_ref__districts') }}
+    select
+        district_code,
+        city_code,
+        district_name_zh,
+        area_type,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_ref__districts') }}
     where reject_rule is null
 
 ),

@@ -7,7 +7,20 @@ with
 
 queue_tickets as (
 
-    select * from {{ ref('stg_crm__queue_tickets') }}
+    select
+        ticket_id,
+        store_id,
+        business_type,
+        taken_at,
+        called_at,
+        service_end_at,
+        abandoned_at,
+        status,
+        updated_at,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_crm__queue_tickets') }}
     where reject_rule is null
 
 ),

@@ -7,7 +7,20 @@ with
 
 refunds as (
 
-    select * from {{ ref('stg_billing__refunds') }}
+    select
+        refund_id,
+        dispute_id,
+        account_id,
+        city_code,
+        amount,
+        requested_at,
+        completed_at,
+        status,
+        updated_at,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_billing__refunds') }}
     where reject_rule is null
 
 ),

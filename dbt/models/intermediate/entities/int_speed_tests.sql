@@ -7,7 +7,19 @@ with
 
 speed_tests as (
 
-    select * from {{ ref('stg_net__speed_tests') }}
+    select
+        test_id,
+        line_id,
+        city_code,
+        tested_at,
+        method,
+        subscribed_down_mbps,
+        measured_down_mbps,
+        measured_up_mbps,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_net__speed_tests') }}
     where reject_rule is null
 
 ),

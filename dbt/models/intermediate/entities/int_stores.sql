@@ -7,7 +7,16 @@ with
 
 stores as (
 
-    select * from {{ ref('stg_ref__stores') }}
+    select
+        store_id,
+        store_name,
+        city_code,
+        district_code,
+        store_level,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_ref__stores') }}
     where reject_rule is null
 
 ),

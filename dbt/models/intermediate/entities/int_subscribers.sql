@@ -7,7 +7,15 @@ with
 
 subscribers as (
 
-    select * from {{ ref('stg_crm__subscribers') }}
+    select
+        month,
+        city_code,
+        product,
+        active_subscribers,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_crm__subscribers') }}
     where reject_rule is null
 
 ),

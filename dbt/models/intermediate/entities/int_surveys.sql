@@ -7,7 +7,19 @@ with
 
 surveies as (
 
-    select * from {{ ref('stg_crm__surveys') }}
+    select
+        survey_id,
+        contact_type,
+        contact_id,
+        city_code,
+        sent_at,
+        responded_at,
+        score,
+        updated_at,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_crm__surveys') }}
     where reject_rule is null
 
 ),

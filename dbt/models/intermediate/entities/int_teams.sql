@@ -7,7 +7,16 @@ with
 
 teams as (
 
-    select * from {{ ref('stg_ref__teams') }}
+    select
+        team_id,
+        team_name,
+        city_code,
+        team_type,
+        site_id,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_ref__teams') }}
     where reject_rule is null
 
 ),

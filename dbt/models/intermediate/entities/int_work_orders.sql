@@ -7,7 +7,28 @@ with
 
 work_orders as (
 
-    select * from {{ ref('stg_fo__work_orders') }}
+    select
+        order_id,
+        order_type,
+        line_id,
+        city_code,
+        district_code,
+        area_type,
+        team_id,
+        technician_id,
+        created_at,
+        promised_by,
+        appointment_start,
+        appointment_end,
+        arrived_at,
+        completed_at,
+        status,
+        fault_cause,
+        updated_at,
+        _file,
+        _file_date,
+        _line
+    from {{ ref('stg_fo__work_orders') }}
     where reject_rule is null
 
 ),

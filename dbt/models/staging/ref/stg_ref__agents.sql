@@ -9,15 +9,6 @@ source as (
 
 ),
 
-parsed as (
-
-    select
-        *
-
-    from source
-
-),
-
 validated as (
 
     select
@@ -28,7 +19,7 @@ validated as (
                 then { 'rule': 1, 'reason': 'agent_id: missing' }
         end as reject
 
-    from parsed
+    from source
 
 ),
 

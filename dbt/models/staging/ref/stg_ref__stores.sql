@@ -16,15 +16,6 @@ cities as (
 
 ),
 
-parsed as (
-
-    select
-        *
-
-    from source
-
-),
-
 validated as (
 
     select
@@ -45,7 +36,7 @@ validated as (
                 then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
         end as reject
 
-    from parsed
+    from source
 
 ),
 

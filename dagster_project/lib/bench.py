@@ -1,0 +1,456 @@
+"""`make bench`: province-scale benchmark of the whole pipeline against a plain DuckDB floor.
+
+    python -m dagster_project.lib.bench [--days 7] [--scale 1.0] [--workdir DIR] [--keep] [--reuse-data]
+
+1. generates `--days` of synthetic extracts at `--scale` (1.0 = province) into WORKDIR/inbox
+   (timed, but not a pipeline phase);
+2. runs the real CLI, `qloop run --inbox ... --home <fresh home>`, as a subprocess, sampling
+   the RSS of its whole process tree (dbt runs in a child process) every 0.1 s;
+3. splits the wall time into phases from the run's own records: Dagster step stats, the
+   per-file ingest report and dbt's run_results.json;
+4. runs the floor, `bench_floor.sql` (the same work as one plain DuckDB script), in a fresh
+   process, and compares its snapshot with the pipeline's;
+5. runs the pipeline once more on an inbox of reference files only: the fixed cost that
+   does not depend on data volume (`--no-baseline` skips it);
+6. prints a table, writes WORKDIR/bench-results.json, removes the big files unless --keep.
+
+A benchmark, not a test: nothing here asserts a time. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .extracts import ENTITIES, match_file_name
+from .settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
+BIN = Path(sys.executable).parent  # the venv's bin: qloop lives next to this python
+SEED = 20261122
+MB = 1024 * 1024
+
+
+# ----------------------------------------------------------------------------- measuring
+
+def _tree_rss(root: int) -> int:
+    """Bytes of RSS of `root` and all its descendants (shared pages are counted per process)."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    # the command name may contain spaces and parentheses: split after the last ')'
+                    parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, pp in parent.items() if pp == pid and p not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            continue  # exited between the two reads
+    return total
+
+
+class TreeSampler(threading.Thread):
+    """Samples (epoch seconds, tree RSS bytes) of a process tree until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.samples = pid, interval, []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.samples.append((time.time(), _tree_rss(self.pid)))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
+        return max((rss for t, rss in self.samples if start <= t <= end), default=0)
+
+
+def run_measured(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = PROJECT_ROOT,
+                 timeout: float | None = None) -> dict:
+    """Run a command to completion: wall time (epoch start/end), exit code, tree RSS samples.
+
+    On timeout the command's whole process group (its own session) is killed: a runaway
+    query must not keep a benchmark, or the shared machine, busy for hours."""
+    with open(log, "wb") as out:
+        start = time.time()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                start_new_session=True)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            code = proc.wait()
+        end = time.time()
+        sampler.stop()
+    return {"start": start, "end": end, "seconds": end - start, "returncode": code,
+            "timed_out": timeout is not None and end - start >= timeout,
+            "peak_rss": sampler.peak(), "sampler": sampler}
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages: the machine is shared, so every number carries one."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# ------------------------------------------------------------------------------ the data
+
+def prepare_data(inbox: Path, days: int, scale: float, reuse: bool, workdir: Path) -> dict:
+    marker = workdir / "generate.json"
+    wanted = {"days": days, "scale": scale, "seed": SEED}
+    if reuse and marker.exists() and inbox.is_dir():
+        summary = json.loads(marker.read_text())
+        if all(summary.get(k) == v for k, v in wanted.items()):
+            summary["reused"] = True
+            return summary
+    # A subprocess, so the generator's arrays do not stay in this process's memory.
+    cmd = [sys.executable, "-m", "dagster_project.lib.sample_data", "--out", str(inbox),
+           "--days", str(days), "--scale", str(scale), "--seed", str(SEED), "--json"]
+    m = run_measured(cmd, workdir / "generate.log")
+    if m["returncode"]:
+        sys.exit(f"bench: data generation failed, see {workdir / 'generate.log'}")
+    summary = json.loads((workdir / "generate.log").read_text())
+    summary.pop("faults", None)
+    summary.update(wanted, wall_seconds=round(m["seconds"], 2), peak_rss=m["peak_rss"], reused=False)
+    marker.write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    return summary
+
+
+# -------------------------------------------------------------------------- the pipeline
+
+def run_pipeline(inbox: Path, home: Path, log: Path, project: Path, timeout: float) -> dict:
+    """`qloop run` (the CLI module of `project`, normally this checkout) on a fresh home."""
+    shutil.rmtree(home, ignore_errors=True)
+    env = dict(os.environ, DO_NOT_TRACK="1", DAGSTER_DISABLE_TELEMETRY="1")
+    # the installed entry point for this checkout; the same CLI module for another one
+    cli = [str(BIN / "qloop")] if project == PROJECT_ROOT else [sys.executable, "-m", "dagster_project.cli"]
+    cmd = cli + ["run", "--inbox", str(inbox), "--home", str(home)]
+    load_before = _load()
+    m = run_measured(cmd, log, env, cwd=project, timeout=timeout)
+    m["load_before"], m["load_after"] = load_before, _load()
+    if m["returncode"]:
+        # say where it was: the last line dbt printed, if it got that far
+        dbt_log = sorted((home / "runs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        last = dbt_log[-1].read_text(errors="replace").strip().splitlines()[-1:] if dbt_log else []
+        what = f"killed after {m['seconds']:.0f} s (--timeout)" if m["timed_out"] else f"failed (exit {m['returncode']})"
+        sys.exit(f"bench: `qloop run` {what}; last dbt line: {' '.join(last) or '-'}; see {log}")
+    return m
+
+
+def _step_windows(home: Path) -> tuple[str, dict[str, tuple[float, float]]]:
+    """The latest run's id and its steps' (start, end) epoch times, from its Dagster instance."""
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    import dagster as dg  # only now: importing Dagster takes seconds and memory
+
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+    return run.run_id, {s.step_key: (s.start_time, s.end_time) for s in stats}
+
+
+def _dbt_category(node: dict) -> str:
+    path = node.get("original_file_path", "")
+    if node["unique_id"].startswith("test."):
+        return "data tests"
+    if path.startswith(("models/staging/", "models/intermediate/entities/")):
+        return "validate + dedup (staging, int_ entities)"
+    if path.startswith(("models/intermediate/kpi/", "models/marts/kpi/")):
+        return "KPI models (int_kpi_records, marts/kpi)"
+    if path.startswith("models/marts/quality/"):
+        return "quality marts (rejects, reconciliation)"
+    return "seeds and other nodes"
+
+
+def pipeline_phases(home: Path, m: dict) -> dict:
+    """Phase rows (name, rows, seconds, peak RSS, depth) of one measured pipeline run."""
+    run_id, steps = _step_windows(home)
+    runs = home / "runs"
+    files = json.loads((runs / f"{run_id}.ingest.json").read_text())
+    rows_read = sum(f["rows_read"] for f in files)
+    rows_landed = sum(f["rows_landed"] for f in files)
+    decode = sum(f["seconds_decode"] for f in files)
+    land = sum(f["seconds_land"] for f in files)
+
+    dbt = json.loads((runs / f"{run_id}.dbt_run_results.json").read_text())
+    manifest_path = home / "dbt-target" / "manifest.json"
+    nodes = json.loads(manifest_path.read_text())["nodes"] if manifest_path.exists() else {}
+    by_cat: dict[str, list] = {}
+    for r in dbt["results"]:
+        node = nodes.get(r["unique_id"], {"unique_id": r["unique_id"]})
+        by_cat.setdefault(_dbt_category(node), []).append(r)
+    node_seconds = sum(r["execution_time"] for r in dbt["results"])
+
+    sampler = m["sampler"]
+    ingest, transform, export = (steps.get(k, (m["start"], m["start"])) for k in
+                                 ("raw_landing", "qualityloop_dbt_models", "kpi_snapshot_export"))
+    chk = next((home / "exports").glob("*.chk"), None)
+    export_rows = int(chk.read_text().split(",")[1]) if chk else 0
+    first = min(s for s, _ in steps.values())
+    last = max(e for _, e in steps.values())
+    step_sum = sum(e - s for s, e in steps.values())
+
+    def row(name, seconds, rows=None, window=None, depth=0):
+        return {"phase": name, "rows": rows, "seconds": round(seconds, 3), "depth": depth,
+                "peak_rss": sampler.peak(*window) if window else None}
+
+    dbt_step = transform[1] - transform[0]
+    out = [
+        row("start-up (interpreter, Dagster + dbt manifest import, run launch)", first - m["start"],
+            window=(m["start"], first)),
+        row("ingest: step raw_landing", ingest[1] - ingest[0], rows_read, ingest),
+        row("transcode (read, sha256, strict decode / GB18030)", decode, rows_read, depth=1),
+        row("load (split records + fields, insert in DuckDB)", land, rows_landed, depth=1),
+        row("other (schema, file registry, report)", ingest[1] - ingest[0] - decode - land, depth=1),
+        row("dbt: step qualityloop_dbt_models (`dbt build`)", dbt_step, rows_landed, transform),
+    ]
+    for cat in ("validate + dedup (staging, int_ entities)", "KPI models (int_kpi_records, marts/kpi)",
+                "quality marts (rejects, reconciliation)", "seeds and other nodes", "data tests"):
+        results = by_cat.get(cat, [])
+        out.append(row(f"{cat} [{len(results)} nodes]", sum(r["execution_time"] for r in results),
+                       rows_landed if cat.startswith("validate") else None, depth=1))
+    out += [
+        row("fixed: dbt start-up, manifest/parse, Dagster event handling", dbt_step - dbt["elapsed_time"], depth=1),
+        row("fixed: between nodes (compile, per-model commit, threads)", dbt["elapsed_time"] - node_seconds, depth=1),
+        row("export: step kpi_snapshot_export", export[1] - export[0], export_rows, export),
+        row("Dagster between steps", (last - first) - step_sum),
+        row("wind-down (CLI summary, exit)", m["end"] - last, window=(last, m["end"])),
+    ]
+    return {"run_id": run_id, "rows_read": rows_read, "rows_landed": rows_landed,
+            "dbt_nodes": len(dbt["results"]), "phases": out}
+
+
+# ----------------------------------------------------------------------------- the floor
+
+def floor_main(inbox: Path, scratch: Path, out_csv: Path) -> None:
+    """The floor, run in its own process: file checks and transcoding here, the rest in SQL."""
+    import duckdb
+
+    started = time.perf_counter()
+    scratch.mkdir(parents=True, exist_ok=True)
+    files: dict[str, list[str]] = {e.prefix: [] for e in ENTITIES}
+    latest_daily = None
+    for path in sorted(inbox.iterdir()):
+        inbox_file = match_file_name(path.name)
+        if inbox_file is None:
+            continue
+        entity = inbox_file.entity
+        if entity.encoding == "utf-8":
+            with open(path, "rb") as f:
+                head = f.readline()
+            target = str(path)
+        else:
+            # DuckDB reads UTF-8 only: GB18030 files are transcoded first, and a CRM file that
+            # is valid non-ASCII UTF-8 is rejected, as ingestion does.
+            data = path.read_bytes()
+            if not data.isascii():
+                try:
+                    data.decode("utf-8")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+                try:
+                    data = data.decode("gb18030").encode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                target = str(scratch / path.name)
+                Path(target).write_bytes(data)
+            else:
+                target = str(path)
+            head = data.split(b"\n", 1)[0]
+        # whole-file rejects: zero bytes, missing or doubled required column
+        names = next(csv.reader([head.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")]), [])
+        if not head or len(set(names)) != len(names) or not set(entity.column_names) <= set(names):
+            continue
+        files[entity.prefix].append(target)
+        if entity.kind == "daily":
+            latest_daily = max(latest_daily or inbox_file.business_date, inbox_file.business_date)
+    transcoded = time.perf_counter()
+
+    sql = FLOOR_SQL.read_text()
+    for entity in ENTITIES:
+        paths = files[entity.prefix]
+        if not paths:  # read_csv needs a file: an empty one with the right header
+            empty = scratch / f"{entity.prefix}_empty.csv"
+            empty.write_text(",".join(entity.column_names) + "\n")
+            paths = [str(empty)]
+        sql = sql.replace("{{files:%s}}" % entity.prefix, "[" + ", ".join(f"'{p}'" for p in paths) + "]")
+    as_of = f"timestamp '{latest_daily.isoformat()} 00:00:00' + interval 1 day"
+    sql = (sql.replace("{{as_of}}", f"({as_of})").replace("{{out}}", str(out_csv))
+           .replace("{{catalog}}", str(DBT_PROJECT_DIR / "seeds" / "kpi_catalog.csv")))
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    con.execute(sql)
+    con.close()
+    print(json.dumps({"seconds_files": transcoded - started, "seconds_sql": time.perf_counter() - transcoded}))
+
+
+def run_floor(inbox: Path, workdir: Path) -> dict:
+    scratch, out_csv = workdir / "floor", workdir / "floor_snapshot.csv"
+    shutil.rmtree(scratch, ignore_errors=True)
+    load_before = _load()
+    m = run_measured([sys.executable, "-m", "dagster_project.lib.bench", "--floor-run",
+                      str(inbox), str(scratch), str(out_csv)], workdir / "floor.log")
+    if m["returncode"]:
+        sys.exit(f"bench: the floor failed, see {workdir / 'floor.log'}")
+    inner = json.loads((workdir / "floor.log").read_text().strip().splitlines()[-1])
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"seconds": m["seconds"], "peak_rss": m["peak_rss"], "load_before": load_before,
+            "load_after": _load(), **inner, "snapshot": str(out_csv)}
+
+
+def compare_snapshots(pipeline_csv: Path, floor_csv: Path) -> dict:
+    """How many snapshot rows the floor reproduces (same key, numerator, denominator, status)."""
+    import duckdb
+
+    con = duckdb.connect()
+    read = "read_csv('{}', all_varchar = true)"
+    p, f = read.format(pipeline_csv), read.format(floor_csv)
+    key = "period_type, period_start, kpi_code, region_code, numerator, denominator, status"
+    same = con.execute(f"select count(*) from (select {key} from {p} intersect all select {key} from {f})").fetchone()[0]
+    total_p = con.execute(f"select count(*) from {p}").fetchone()[0]
+    total_f = con.execute(f"select count(*) from {f}").fetchone()[0]
+    return {"pipeline_rows": total_p, "floor_rows": total_f, "identical_rows": same}
+
+
+# ------------------------------------------------------------------------------ reporting
+
+def _fmt_rows(n):
+    return "" if n is None else f"{n / 1e6:.2f}M" if n >= 1e5 else f"{n:,}"
+
+
+def render(result: dict) -> str:
+    lines = [f"{'phase':<70} {'rows':>8} {'seconds':>8} {'rows/s':>9} {'peak RSS':>9}"]
+
+    def line(name, rows, seconds, peak, depth=0):
+        rate = f"{rows / seconds / 1e3:,.0f}k" if rows and seconds > 0.05 else ""
+        mem = f"{peak / MB:,.0f} MB" if peak else ""
+        lines.append(f"{'  ' * depth + name:<70} {_fmt_rows(rows):>8} {seconds:>8.1f} {rate:>9} {mem:>9}")
+
+    pipe = result["pipeline"]
+    for p in pipe["phases"]:
+        line(p["phase"], p["rows"], p["seconds"], p["peak_rss"], p["depth"])
+    lines.append("-" * 108)
+    line("PIPELINE TOTAL (wall of `qloop run`)", pipe["rows_read"], pipe["seconds"], pipe["peak_rss"])
+    fl = result["floor"]
+    line("FLOOR (bench_floor.sql, one fresh process)", pipe["rows_read"], fl["seconds"], fl["peak_rss"])
+    line("file checks + GB18030 -> UTF-8", None, fl["seconds_files"], None, 1)
+    line("DuckDB SQL: read, validate, dedup, KPIs, write", None, fl["seconds_sql"], None, 1)
+    base = result.get("baseline")
+    if base:
+        line("FIXED COST (same run, reference files only)", None, base["seconds"], base["peak_rss"])
+        for p in base["phases"]:
+            if p["phase"].startswith(("start-up", "dbt:", "fixed:")):
+                line(p["phase"], None, p["seconds"], None, 1)
+    gen = result["generate"]
+    cmp_ = result["comparison"]
+    lines += [
+        "",
+        f"pipeline / floor = {pipe['seconds'] / fl['seconds']:.1f}x   "
+        f"(floor snapshot: {cmp_['identical_rows']} of the pipeline's {cmp_['pipeline_rows']} rows identical; "
+        f"floor wrote {cmp_['floor_rows']})",
+        f"data: {result['days']} days x scale {result['scale']}: {gen['files']} files, "
+        f"{gen['bytes'] / 1e6:,.0f} MB, {_fmt_rows(pipe['rows_read'])} records; "
+        + ("reused" if gen.get("reused") else f"generated in {gen['wall_seconds']:.1f} s"),
+        f"load average (1/5/15 min) before -> after: pipeline {pipe['load_before']} -> {pipe['load_after']}; "
+        f"floor {fl['load_before']} -> {fl['load_after']}; {os.cpu_count()} CPUs",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--floor-run"]:  # internal: the floor's own process
+        floor_main(Path(argv[1]), Path(argv[2]), Path(argv[3]))
+        return 0
+    ap = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", type=int, default=7, help="business days of data (default 7; 30 = the month)")
+    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = province scale (~0.9M records/day)")
+    ap.add_argument("--workdir", type=Path, help="default: $TMPDIR/qloop-bench-<days>d-x<scale>")
+    ap.add_argument("--keep", action="store_true", help="keep the inbox, homes and floor output")
+    ap.add_argument("--reuse-data", action="store_true",
+                    help="reuse WORKDIR/inbox when it was generated with the same days/scale (and keep it)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the reference-files-only run")
+    ap.add_argument("--timeout", type=float, default=1800, help="kill a pipeline run after this many seconds")
+    ap.add_argument("--project", type=Path, default=PROJECT_ROOT,
+                    help="run the pipeline of another checkout (e.g. a scratch copy with a change to try)")
+    args = ap.parse_args(argv)
+
+    workdir = (args.workdir or Path(tempfile.gettempdir()) / f"qloop-bench-{args.days}d-x{args.scale:g}").resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    inbox, home = workdir / "inbox", workdir / "home"
+    print(f"bench: {args.days} days x scale {args.scale:g} in {workdir}", flush=True)
+
+    gen = prepare_data(inbox, args.days, args.scale, args.reuse_data, workdir)
+    print(f"bench: data ready ({gen['files']} files, {gen['bytes'] / 1e6:,.0f} MB); running the pipeline",
+          flush=True)
+    project = args.project.resolve()
+    pipe = run_pipeline(inbox, home, workdir / "pipeline.log", project, args.timeout)
+    print(f"bench: pipeline {pipe['seconds']:.1f} s; running the floor", flush=True)
+    floor = run_floor(inbox, workdir)
+    pipe.update(pipeline_phases(home, pipe))
+    pipe["rss_samples"] = [(round(t - pipe["start"], 2), rss // MB) for t, rss in pipe.pop("sampler").samples]
+    snapshot = next((home / "exports").glob("kpi_snapshot_*.csv"))
+    result = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "days": args.days, "scale": args.scale,
+              "project": str(project),
+              "cpus": os.cpu_count(), "generate": gen, "pipeline": pipe, "floor": floor,
+              "comparison": compare_snapshots(snapshot, Path(floor["snapshot"]))}
+
+    if not args.no_baseline:
+        # The volume-independent cost: the same job over the reference files alone.
+        print("bench: fixed-cost run (reference files only)", flush=True)
+        ref_inbox, ref_home = workdir / "inbox-ref-only", workdir / "home-ref-only"
+        shutil.rmtree(ref_inbox, ignore_errors=True)
+        ref_inbox.mkdir()
+        for f in inbox.glob("ref_*.csv"):
+            shutil.copy(f, ref_inbox)
+        base = run_pipeline(ref_inbox, ref_home, workdir / "pipeline-ref-only.log", project, args.timeout)
+        base.update(pipeline_phases(ref_home, base))
+        base.pop("sampler")
+        result["baseline"] = base
+        shutil.rmtree(ref_inbox, ignore_errors=True)
+
+    text = render(result)
+    print()
+    print(text)
+    result["table"] = text
+    out = workdir / "bench-results.json"
+    out.write_text(json.dumps(result, indent=1, default=str))
+    if not args.keep:
+        for path in (home, workdir / "home-ref-only") + (() if args.reuse_data else (inbox,)):
+            shutil.rmtree(path, ignore_errors=True)
+    print(f"\nresults: {out}" + ("" if args.keep else " (big files removed; --keep keeps them)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
