@@ -367,9 +367,13 @@ def render(result: dict) -> str:
     base = result.get("baseline")
     if base:
         line("FIXED COST (same run, reference files only)", None, base["seconds"], base["peak_rss"])
+        nodes = 0.0
         for p in base["phases"]:
             if p["phase"].startswith(("start-up", "dbt:", "fixed:")):
                 line(p["phase"], None, p["seconds"], None, 1)
+            elif p["depth"] and "nodes]" in p["phase"]:
+                nodes += p["seconds"]
+        line(f"dbt nodes on near-empty tables [{base['dbt_nodes']} nodes]", None, nodes, None, 1)
     gen = result["generate"]
     cmp_ = result["comparison"]
     lines += [
