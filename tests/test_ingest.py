@@ -238,3 +238,34 @@ def test_monthly_and_reference_files_land_with_their_dates(inbox, con):
     assert rows(con, "select kind, business_date::varchar from raw_files order by 1") == [
         ("monthly", "2026-10-01"), ("reference", None)]
     assert rows(con, "select city_name_zh, _file_date from raw_ref_city") == [("南京", None)]
+
+
+def test_late_file_for_an_earlier_date_is_picked_up(inbox, con):
+    write(inbox, "crm_queue_ticket_20261003.csv", TICKET_HEADER + "\n" + TICKET_ROW.format(id="T3") + "\n")
+    load_inbox(con, inbox, "run-1")
+    write(inbox, "crm_queue_ticket_20261001.csv", TICKET_HEADER + "\n" + TICKET_ROW.format(id="T1") + "\n")
+
+    results = by_name(load_inbox(con, inbox, "run-2"))
+
+    assert results["crm_queue_ticket_20261001.csv"].outcome == "loaded"
+    assert rows(con, "select ticket_id, _file_date::varchar from raw_crm_queue_ticket order by 1") == [
+        ("T1", "2026-10-01"), ("T3", "2026-10-03")]
+
+
+def test_line_numbers_stay_exact_in_a_large_file_read_in_parallel(inbox, con):
+    # ~25 MB, read by DuckDB's parallel reader: every landed record must carry its own line.
+    lines = [TICKET_HEADER]
+    for n in range(2, 200_002):
+        if n % 50_000 == 0:
+            lines.append("")  # a blank line
+        elif n % 70_001 == 0:
+            lines.append(f"L{n},short")  # a record of the wrong width
+        else:
+            lines.append(TICKET_ROW.format(id=f"L{n}"))
+    write(inbox, "crm_queue_ticket_20261001.csv", "\n".join(lines) + "\n")
+
+    result = load_inbox(con, inbox, "run-1")[0]
+
+    assert (result.rows_read, result.rows_unparsed) == (200_000 - 4, 2)
+    assert rows(con, "select count(*) from raw_crm_queue_ticket where ticket_id <> 'L' || _line") == [(0,)]
+    assert rows(con, "select _line from raw_unparsed_records order by 1") == [(70_001,), (140_002,)]

@@ -94,19 +94,40 @@ def parse_header(text: str, required: tuple[str, ...]) -> tuple[dict[str, int], 
     return {c: positions[c] for c in required}, [n for n in names if n not in required]
 
 
-def _records_sql(has_quotes: bool) -> str:
-    """SQL producing (line_no, record) for every non-blank record after the header."""
-    lines = """
+def _lines_sql(path: Path | None) -> str:
+    """SQL for (line_no, line) of every physical line after the header, blank ones included.
+
+    From disk, DuckDB's parallel CSV reader reads whole lines (the "delimiter" is the unit
+    separator 0x1F, which text files do not contain; no quoting) and WITH ORDINALITY numbers
+    them in file order. Text that had to be transcoded first is
+    passed in as one value and split with generate_subscripts.
+    """
+    if path is not None:
+        literal = "'" + str(path).replace("'", "''") + "'"
+        return f"""
         lines as (
-            select generate_subscripts(l, 1) as line_no, rtrim(unnest(l), chr(13)) as line
-            from (select string_split(?::varchar, chr(10)) as l)
+            select ordinality + 1 as line_no, rtrim(coalesce(line, ''), chr(13)) as line
+            from read_csv({literal}, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '',
+                          escape = '', header = false, skip = 1, auto_detect = false,
+                          strict_mode = false) with ordinality
         )"""
+    return """
+        lines as (
+            select * from (
+                select generate_subscripts(l, 1) as line_no, rtrim(unnest(l), chr(13)) as line
+                from (select string_split($text::varchar, chr(10)) as l)
+            ) where line_no > 1
+        )"""
+
+
+def _records_sql(has_quotes: bool) -> str:
+    """SQL for (line_no, record): lines glued into records (a record starts on its line)."""
     if not has_quotes:
-        return lines + """,
+        return """
         records as (select line_no, line as record from lines)"""
     # A line starts a record unless it follows an odd number of quotes (an open quoted
     # field). RFC 4180 doubles quotes inside quoted fields, so parity is exact.
-    return lines + """,
+    return """
         parity as (
             select line_no, line,
                 coalesce(sum(length(line) - length(replace(line, '"', ''))) over (
@@ -125,56 +146,68 @@ def _records_sql(has_quotes: bool) -> str:
         )"""
 
 
-_SPLIT_SQL = """
-create or replace temp table _parsed as
-with {records},
-split as (
-    select line_no, record,
-        case when contains(record, '"')
-            then regexp_extract_all(record || ',', '("(?:[^"]|"")*"|[^,"]*),', 1)
-            else string_split(record, ',')
-        end as tokens
-    from records
-    where line_no > 1 and record <> ''
-)
-select line_no, record,
-    -- a quoted record is well-formed only when its tokens rebuild it exactly
-    (not contains(record, '"') or array_to_string(tokens, ',') = record) as well_formed,
-    list_transform(tokens, lambda t: nullif(
-        case when starts_with(t, '"') then replace(t[2:-2], '""', '"') else t end, '')) as fields
-from split
-"""
+def _split_sql(has_quotes: bool) -> str:
+    """(line_no, record, well_formed, fields) of every non-blank record (fields unquoted)."""
+    if not has_quotes:
+        return """
+        select line_no, record, true as well_formed, string_split(record, ',') as fields
+        from records where record <> ''"""
+    return """
+        select line_no, record,
+            -- a quoted record is well-formed only when its tokens rebuild it exactly
+            (not contains(record, '"') or array_to_string(tokens, ',') = record) as well_formed,
+            list_transform(tokens, lambda t:
+                case when starts_with(t, '"') then replace(t[2:-2], '""', '"') else t end) as fields
+        from (
+            select line_no, record,
+                case when contains(record, '"')
+                    then regexp_extract_all(record || ',', '("(?:[^"]|"")*"|[^,"]*),', 1)
+                    else string_split(record, ',')
+                end as tokens
+            from records where record <> ''
+        )"""
 
 
 def land_file(con: duckdb.DuckDBPyConnection, inbox_file: InboxFile, text: str,
-              positions: dict[str, int], header_width: int) -> tuple[int, int, int]:
-    """Replace the file's rows in the landing tables; return (read, landed, unparsed)."""
+              positions: dict[str, int], header_width: int,
+              readable_path: Path | None = None, replacing: bool = True) -> tuple[int, int, int]:
+    """Replace the file's rows in the landing tables; return (read, landed, unparsed).
+
+    `readable_path`: the file itself, when DuckDB can read its bytes as they are (UTF-8
+    without the delimiter byte); otherwise the decoded `text` is used. `replacing`: an
+    earlier delivery of the same name may have rows to remove (a scan of the whole table,
+    skipped for a new file name).
+    """
     entity = inbox_file.entity
-    con.execute(_SPLIT_SQL.format(records=_records_sql('"' in text)), [text])
-    name, file_date = inbox_file.name, inbox_file.business_date
-    select_cols = ", ".join(f"fields[{positions[c] + 1}]" for c in entity.column_names)
-    col_list = ", ".join(f'"{c}"' for c in entity.column_names)
-    con.execute(f"delete from {entity.table} where {FILE_COLUMN} = ?", [name])
-    con.execute(f"delete from {UNPARSED_TABLE} where {FILE_COLUMN} = ?", [name])
+    has_quotes = '"' in text
     con.execute(
-        f"insert into {entity.table} ({col_list}, {FILE_COLUMN}, {FILE_DATE_COLUMN}, {LINE_COLUMN}) "
-        f"select {select_cols}, ?, ?, line_no from _parsed "
-        f"where well_formed and len(fields) = {header_width}",
-        [name, file_date],
+        f"create or replace temp table _parsed as with {_lines_sql(readable_path)}, "
+        f"{_records_sql(has_quotes)} {_split_sql(has_quotes)}",
+        {} if readable_path is not None else {"text": text},
     )
-    con.execute(
-        f"insert into {UNPARSED_TABLE} select ?, ?, ?, line_no, left(record, {RAW_RECORD_KEEP}), "
+    params = {"file": inbox_file.name, "file_date": inbox_file.business_date}
+    # An empty field, quoted or not, is NULL (source-extracts.md section 2).
+    select_cols = ", ".join(f"nullif(fields[{positions[c] + 1}], '')" for c in entity.column_names)
+    col_list = ", ".join(f'"{c}"' for c in entity.column_names)
+    fits = f"well_formed and len(fields) = {header_width}"
+    if replacing:
+        con.execute(f"delete from {entity.table} where {FILE_COLUMN} = $file", {"file": inbox_file.name})
+        con.execute(f"delete from {UNPARSED_TABLE} where {FILE_COLUMN} = $file", {"file": inbox_file.name})
+    landed = con.execute(
+        f"insert into {entity.table} ({col_list}, {FILE_COLUMN}, {FILE_DATE_COLUMN}, {LINE_COLUMN}) "
+        f"select {select_cols}, $file, $file_date, line_no from _parsed where {fits}",
+        params,
+    ).fetchone()[0]
+    unparsed = con.execute(
+        f"insert into {UNPARSED_TABLE} select '{entity.prefix}', $file, $file_date, line_no, "
+        f"left(record, {RAW_RECORD_KEEP}), "
         f"case when not well_formed then 'malformed quoting (unterminated or stray quote)' "
         f"else len(fields) || ' fields, header has {header_width}' end "
-        f"from _parsed where not (well_formed and len(fields) = {header_width})",
-        [entity.prefix, name, file_date],
-    )
-    read, unparsed = con.execute(
-        f"select count(*), count(*) filter (where not (well_formed and len(fields) = {header_width})) "
-        "from _parsed"
-    ).fetchone()
+        f"from _parsed where not ({fits})",
+        params,
+    ).fetchone()[0]
     con.execute("drop table _parsed")
-    return read, read - unparsed, unparsed
+    return landed + unparsed, landed, unparsed
 
 
 def _known_deliveries(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
@@ -246,7 +279,10 @@ def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> F
     header_width = len(positions) + len(unknown)
     con.execute("begin transaction")
     try:
-        read, landed, unparsed = land_file(con, inbox_file, text, positions, header_width)
+        # DuckDB reads the file itself when its bytes are the text (UTF-8, or ASCII CRM).
+        readable = (entity.encoding == "utf-8" or data.isascii()) and b"\x1f" not in data
+        read, landed, unparsed = land_file(con, inbox_file, text, positions, header_width,
+                                           path if readable else None, replacing=name in in_force)
         con.execute(f"delete from {FILES_TABLE} where file_name = ?", [name])
         con.execute(
             f"insert into {FILES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
