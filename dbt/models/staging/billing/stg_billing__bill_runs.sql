@@ -65,11 +65,12 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'bill_month': bill_month,
             'city_code': city_code,
             'bills_issued': bills_issued
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

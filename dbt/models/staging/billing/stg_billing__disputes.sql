@@ -91,7 +91,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'dispute_id': dispute_id,
             'account_id': account_id,
             'city_code': city_code,
@@ -102,7 +103,7 @@ final as (
             'outcome': outcome,
             'status': status,
             'updated_at': updated_at
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

@@ -88,7 +88,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'refund_id': refund_id,
             'dispute_id': dispute_id,
             'account_id': account_id,
@@ -98,7 +99,7 @@ final as (
             'completed_at': completed_at,
             'status': status,
             'updated_at': updated_at
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

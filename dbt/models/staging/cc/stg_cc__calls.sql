@@ -115,7 +115,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'call_id': call_id,
             'caller_id': caller_id,
             'city_code': city_code,
@@ -127,7 +128,7 @@ final as (
             'skill_group': skill_group,
             'agent_id': agent_id,
             'transferred': transferred
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

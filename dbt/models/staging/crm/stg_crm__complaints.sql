@@ -96,7 +96,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'complaint_id': complaint_id,
             'customer_id': customer_id,
             'city_code': city_code,
@@ -108,7 +109,7 @@ final as (
             'closed_at': closed_at,
             'status': status,
             'updated_at': updated_at
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

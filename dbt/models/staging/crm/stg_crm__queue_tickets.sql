@@ -98,7 +98,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'ticket_id': ticket_id,
             'store_id': store_id,
             'business_type': business_type,
@@ -108,7 +109,7 @@ final as (
             'abandoned_at': abandoned_at,
             'status': status,
             'updated_at': updated_at
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

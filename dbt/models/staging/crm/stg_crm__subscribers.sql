@@ -73,12 +73,13 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'month': month,
             'city_code': city_code,
             'product': product,
             'active_subscribers': active_subscribers
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

@@ -88,7 +88,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'survey_id': survey_id,
             'contact_type': contact_type,
             'contact_id': contact_id,
@@ -97,7 +98,7 @@ final as (
             'responded_at': responded_at,
             'score': score,
             'updated_at': updated_at
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

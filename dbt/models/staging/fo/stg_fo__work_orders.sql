@@ -132,7 +132,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'order_id': order_id,
             'order_type': order_type,
             'line_id': line_id,
@@ -150,7 +151,7 @@ final as (
             'status': status,
             'fault_cause': fault_cause,
             'updated_at': updated_at
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

@@ -85,7 +85,8 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'test_id': test_id,
             'line_id': line_id,
             'city_code': city_code,
@@ -94,7 +95,7 @@ final as (
             'subscribed_down_mbps': subscribed_down_mbps,
             'measured_down_mbps': measured_down_mbps,
             'measured_up_mbps': measured_up_mbps
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

@@ -34,11 +34,12 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'city_code': city_code,
             'city_name_zh': city_name_zh,
             'city_name_en': city_name_en
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

@@ -52,12 +52,13 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'district_code': district_code,
             'city_code': city_code,
             'district_name_zh': district_name_zh,
             'area_type': area_type
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 

@@ -53,13 +53,14 @@ final as (
         _line,
         reject.rule as reject_rule,
         reject.reason as reject_reason,
-        to_json({
+        -- the raw text is kept for rejected rows only (what fct_rejected_rows reports)
+        case when reject.rule is not null then to_json({
             'store_id': store_id,
             'store_name': store_name,
             'city_code': city_code,
             'district_code': district_code,
             'store_level': store_level
-        })::varchar as raw_values
+        })::varchar end as raw_values
 
     from validated
 
