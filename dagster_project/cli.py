@@ -39,6 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"qloop run: inbox {settings.inbox} is not a folder", file=sys.stderr)
         return 2
     import dagster as dg
+    import duckdb
 
     from .definitions import PIPELINE_JOB, defs
     from .lib.ingest import FileResult
@@ -55,8 +56,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     log_path = log_path.replace(settings.runs / f"{result.run_id}.log")
     report = settings.runs / f"{result.run_id}.ingest.json"
     results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
-    if settings.warehouse.exists():
-        con = connect(settings.warehouse, read_only=True)
+    try:
+        con = connect(settings.warehouse, read_only=True) if settings.warehouse.exists() else None
+    except duckdb.IOException as err:  # e.g. a dbt process of a failed run still closing
+        print(f"qloop run: no summary, the warehouse cannot be opened: {err}".splitlines()[0],
+              file=sys.stderr)
+        con = None
+    if con is not None:
         try:
             print(render_summary(con, results, settings, report if report.exists() else None))
             print(f"  run log    {log_path}")
