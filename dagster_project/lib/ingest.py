@@ -94,27 +94,29 @@ def parse_header(text: str, required: tuple[str, ...]) -> tuple[dict[str, int], 
     return {c: positions[c] for c in required}, [n for n in names if n not in required]
 
 
-def _lines_sql(path: Path | None) -> str:
+def _lines_sql(path: Path | None, has_cr: bool) -> str:
     """SQL for (line_no, line) of every physical line after the header, blank ones included.
 
     From disk, DuckDB's parallel CSV reader reads whole lines (the "delimiter" is the unit
     separator 0x1F, which text files do not contain; no quoting) and WITH ORDINALITY numbers
     them in file order. Text that had to be transcoded first is
-    passed in as one value and split with generate_subscripts.
+    passed in as one value and split with generate_subscripts. A trailing carriage return
+    is cut only when the file has one (rtrim over every line is not free).
     """
+    line = "rtrim(coalesce(line, ''), chr(13))" if has_cr else "coalesce(line, '')"
     if path is not None:
         literal = "'" + str(path).replace("'", "''") + "'"
         return f"""
         lines as (
-            select ordinality + 1 as line_no, rtrim(coalesce(line, ''), chr(13)) as line
+            select ordinality + 1 as line_no, {line} as line
             from read_csv({literal}, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '',
                           escape = '', header = false, skip = 1, auto_detect = false,
                           strict_mode = false) with ordinality
         )"""
-    return """
+    return f"""
         lines as (
-            select * from (
-                select generate_subscripts(l, 1) as line_no, rtrim(unnest(l), chr(13)) as line
+            select line_no, {line} as line from (
+                select generate_subscripts(l, 1) as line_no, unnest(l) as line
                 from (select string_split($text::varchar, chr(10)) as l)
             ) where line_no > 1
         )"""
@@ -147,11 +149,14 @@ def _records_sql(has_quotes: bool) -> str:
 
 
 def _split_sql(has_quotes: bool) -> str:
-    """(line_no, record, well_formed, fields) of every non-blank record (fields unquoted)."""
+    """The non-blank records to keep in the temp table `_parsed`.
+
+    Without quotes only (line_no, record) is kept (cheap) and `_fields_sql` splits the
+    fields while inserting; with quotes the regex split and its well-formedness are kept.
+    """
     if not has_quotes:
         return """
-        select line_no, record, true as well_formed, string_split(record, ',') as fields
-        from records where record <> ''"""
+        select line_no, record from records where record <> ''"""
     return """
         select line_no, record,
             -- a quoted record is well-formed only when its tokens rebuild it exactly
@@ -168,6 +173,13 @@ def _split_sql(has_quotes: bool) -> str:
         )"""
 
 
+def _fields_sql(has_quotes: bool) -> str:
+    """(line_no, record, well_formed, fields) over `_parsed`."""
+    if has_quotes:
+        return "_parsed"
+    return "(select line_no, record, true as well_formed, string_split(record, ',') as fields from _parsed)"
+
+
 def land_file(con: duckdb.DuckDBPyConnection, inbox_file: InboxFile, text: str,
               positions: dict[str, int], header_width: int,
               readable_path: Path | None = None, replacing: bool = True) -> tuple[int, int, int]:
@@ -181,7 +193,7 @@ def land_file(con: duckdb.DuckDBPyConnection, inbox_file: InboxFile, text: str,
     entity = inbox_file.entity
     has_quotes = '"' in text
     con.execute(
-        f"create or replace temp table _parsed as with {_lines_sql(readable_path)}, "
+        f"create or replace temp table _parsed as with {_lines_sql(readable_path, chr(13) in text)}, "
         f"{_records_sql(has_quotes)} {_split_sql(has_quotes)}",
         {} if readable_path is not None else {"text": text},
     )
@@ -195,7 +207,7 @@ def land_file(con: duckdb.DuckDBPyConnection, inbox_file: InboxFile, text: str,
         con.execute(f"delete from {UNPARSED_TABLE} where {FILE_COLUMN} = $file", {"file": inbox_file.name})
     landed = con.execute(
         f"insert into {entity.table} ({col_list}, {FILE_COLUMN}, {FILE_DATE_COLUMN}, {LINE_COLUMN}) "
-        f"select {select_cols}, $file, $file_date, line_no from _parsed where {fits}",
+        f"select {select_cols}, $file, $file_date, line_no from {_fields_sql(has_quotes)} where {fits}",
         params,
     ).fetchone()[0]
     unparsed = con.execute(
@@ -203,7 +215,7 @@ def land_file(con: duckdb.DuckDBPyConnection, inbox_file: InboxFile, text: str,
         f"left(record, {RAW_RECORD_KEEP}), "
         f"case when not well_formed then 'malformed quoting (unterminated or stray quote)' "
         f"else len(fields) || ' fields, header has {header_width}' end "
-        f"from _parsed where not ({fits})",
+        f"from {_fields_sql(has_quotes)} where not ({fits})",
         params,
     ).fetchone()[0]
     con.execute("drop table _parsed")
