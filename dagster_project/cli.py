@@ -88,10 +88,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from .lib import sample_data
 
-    argv = ["--out", args.out, "--days", str(args.days), "--scale", str(args.scale),
-            "--seed", str(args.seed)]
-    if args.start:
-        argv += ["--start", args.start]
+    # Only what was given: the generator's own defaults are those of the committed sample.
+    argv = ["--out", args.out]
+    for flag in ("days", "scale", "seed", "start"):
+        if getattr(args, flag) is not None:
+            argv += [f"--{flag}", str(getattr(args, flag))]
     if args.no_faults:
         argv.append("--no-faults")
     return sample_data.main(argv) or 0
@@ -115,10 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write deterministic synthetic extracts into a folder")
     gen.add_argument("--out", required=True)
-    gen.add_argument("--days", type=int, default=48)
-    gen.add_argument("--scale", type=float, default=0.01)
-    gen.add_argument("--seed", type=int, default=20261122)
-    gen.add_argument("--start", help="first business date, YYYY-MM-DD")
+    gen.add_argument("--days", type=int, help="business days (default 48)")
+    gen.add_argument("--scale", type=float, help="1.0 = province scale (default: the sample's)")
+    gen.add_argument("--seed", type=int, help="random seed (default 20261122)")
+    gen.add_argument("--start", help="first business date, YYYY-MM-DD (default 2026-09-22)")
     gen.add_argument("--no-faults", action="store_true", help="no planted section-5 faults")
     gen.set_defaults(func=cmd_generate)
     return parser
