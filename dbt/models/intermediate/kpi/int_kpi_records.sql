@@ -131,10 +131,6 @@ k01 as (
         city_code,
         store_id,
         district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case
             when status = 'served' and called_at <= taken_at + interval 900 second then 1
             else 0
@@ -159,8 +155,6 @@ k02 as (
         call_id as record_id,
         cast(queue_entered_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
         team_id,
         site_id,
         agent_id,
@@ -180,8 +174,6 @@ k03 as (
         call_id as record_id,
         cast(queue_entered_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
         team_id,
         site_id,
         agent_id,
@@ -246,8 +238,6 @@ k04 as (
         call_id as record_id,
         cast(answered_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
         team_id,
         site_id,
         agent_id,
@@ -271,12 +261,6 @@ k05 as (
         survey_id as record_id,
         cast(responded_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case when score >= 4 then 1 else 0 end as numerator,
         1 as denominator,
         true as counts_as_row
@@ -327,12 +311,6 @@ k06 as (
         record_id,
         activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         numerator,
         denominator,
         counts_as_row
@@ -366,12 +344,6 @@ k07 as (
         complaint_id as record_id,
         cast(created_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case when closed_at is not null and closed_at <= deadline_at then 1 else 0 end
             as numerator,
         1 as denominator,
@@ -417,12 +389,6 @@ k08 as (
         complaint_id as record_id,
         cast(created_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case
             when previous_created_at is not null
                 and previous_created_at >= created_at - interval 30 day then 1
@@ -475,12 +441,6 @@ k09 as (
         record_id,
         activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         numerator,
         denominator,
         counts_as_row
@@ -500,12 +460,6 @@ k10 as (
         refund_id as record_id,
         cast(requested_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case
             when completed_at is not null
                 and completed_at <= requested_at + interval 72 hour then 1
@@ -533,12 +487,8 @@ k11 as (
         order_id as record_id,
         cast(promised_by as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
         district_code,
         team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case when completed_at is not null and completed_at <= promised_by then 1 else 0 end
             as numerator,
         1 as denominator,
@@ -574,12 +524,8 @@ k12 as (
         order_id as record_id,
         cast(created_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
         district_code,
         team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case when completed_at is not null and completed_at <= deadline_at then 1 else 0 end
             as numerator,
         1 as denominator,
@@ -599,12 +545,8 @@ k13 as (
         order_id as record_id,
         cast(appointment_start as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
         district_code,
         team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case
             when arrived_at >= appointment_start - interval 15 minute
                 and arrived_at <= appointment_end then 1
@@ -654,12 +596,8 @@ k14 as (
         order_id as record_id,
         cast(created_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
         district_code,
         team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         case
             when previous_created_at is not null
                 and previous_created_at >= created_at - interval 30 day then 1
@@ -679,12 +617,6 @@ k15 as (
         test_id as record_id,
         cast(tested_at as date) as activity_date,
         city_code,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as district_code,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as site_id,
-        cast(null as varchar) as agent_id,
-        cast(null as varchar) as skill_group,
         -- exact DECIMAL comparison: measured >= 0.9 * subscribed
         case
             when cast(measured_down_mbps as decimal(38, 4))
@@ -704,6 +636,7 @@ k15 as (
 
 ),
 
+-- by name: each branch names only the drill-down columns it has; the others are NULL
 unioned as (
 
     select * from k01
