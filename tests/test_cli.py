@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-QLOOP = str(Path(sys.executable).with_name("qloop"))
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-
-
-def qloop(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env, timeout=600)
+from .qloop_cli import SAMPLE, qloop
 
 
 def test_generate_defaults_are_the_committed_sample(tmp_path):

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,15 +14,9 @@ import pytest
 from dagster_project.lib.warehouse import connect
 
 from .kpi_fixture import ABSENT, EXPECTED, SPEED_1001, build_inbox, write_file
+from .qloop_cli import qloop_run
 
 SNAPSHOT = "kpi_snapshot_20261003.csv"
-QLOOP = str(Path(sys.executable).with_name("qloop"))
-
-
-def qloop_run(inbox: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    return subprocess.run([QLOOP, "run", "--inbox", str(inbox), "--home", str(home)],
-                          capture_output=True, text=True, env=env, timeout=600)
 
 
 def read_snapshot(home: Path) -> dict:

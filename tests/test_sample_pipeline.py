@@ -8,10 +8,7 @@ without any of the product's code: two implementations that must agree.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,8 +19,8 @@ import pytest
 from dagster_project.lib.sample_data import generate
 from dagster_project.lib.warehouse import connect
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-QLOOP = str(Path(sys.executable).with_name("qloop"))
+from .qloop_cli import SAMPLE, qloop_run
+
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]{1,4})?")
 CHECKED_CITIES = ("NJ", "XZ", "SZ", "YC")
@@ -120,9 +117,7 @@ def expected_values(as_of: datetime) -> dict:
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("sample-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    result = subprocess.run([QLOOP, "run", "--inbox", str(SAMPLE), "--home", str(home)],
-                            capture_output=True, text=True, env=env, timeout=900)
+    result = qloop_run(SAMPLE, home)
     assert result.returncode == 0, result.stdout + result.stderr
     snapshot = next((home / "exports").glob("kpi_snapshot_*.csv"))
     with open(snapshot, newline="", encoding="utf-8") as handle:

@@ -10,10 +10,11 @@ What happens to a file (source-extracts.md, sections 1, 2 and 6):
 The other acceptance rules, de-duplication and the KPIs are SQL in dbt, over all landed
 files, so that a new reference file re-judges old rows (rule 4) and nothing is lost.
 
-Splitting records and fields is pushed into DuckDB: the text goes in as one value, lines are
-numbered by `generate_subscripts`, quoted records spanning lines are glued back by quote
-parity, and fields are split with `string_split` (or an RFC 4180 regex when a record has
-quotes). No Python loop touches the rows.
+Splitting records and fields is pushed into DuckDB: it reads the file's lines itself (or,
+for a file that had to be transcoded, takes the text as one value), numbers them, glues
+quoted records spanning lines back together by quote parity, and splits fields with
+`string_split` (or an RFC 4180 regex when a record has quotes). Python only decodes, checks
+the header and hashes; no Python loop touches the rows.
 """
 
 from __future__ import annotations
