@@ -28,8 +28,10 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 test: setup
 	$(BIN)/python -m pytest
 
+# The pipeline on the sample, then demo users move some of the detected issues along.
 demo: setup
 	$(BIN)/qloop run --inbox data/sample --home .qloop
+	$(BIN)/qloop demo-story --home .qloop
 
 bench: setup
 	$(BIN)/python -m dagster_project.lib.bench $(BENCH_ARGS)

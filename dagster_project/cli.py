@@ -9,13 +9,14 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_loop import add_loop_commands
 from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
 
 # The summary lists rejected and ignored files itself; the console shows only errors.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-def _configure(args: argparse.Namespace) -> Settings:
+def configure(args: argparse.Namespace) -> Settings:
     """CLI flags win over the environment; both end up in the environment Dagster reads."""
     if getattr(args, "home", None):
         os.environ[HOME_ENV] = str(Path(args.home).resolve())
@@ -34,7 +35,7 @@ def _configure(args: argparse.Namespace) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _configure(args)
+    settings = configure(args)
     if not settings.inbox.is_dir():
         print(f"qloop run: inbox {settings.inbox} is not a folder", file=sys.stderr)
         return 2
@@ -64,7 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         con = None
     if con is not None:
         try:
-            print(render_summary(con, results, settings, report if report.exists() else None))
+            print(render_summary(con, results, settings, report if report.exists() else None,
+                                 settings.runs / f"{result.run_id}.remediation.json"))
             print(f"  run log    {log_path}")
         finally:
             con.close()
@@ -78,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """The Dagster UI (webserver + daemon) over the same home folder as `qloop run`."""
-    _configure(args)
+    configure(args)
     command = ["dagster", "dev", "-m", "dagster_project.definitions",
                "-h", args.host, "-p", str(args.port)]
     os.execvp(str(Path(sys.executable).with_name("dagster")), command)
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--start", help="first business date, YYYY-MM-DD (default 2026-09-22)")
     gen.add_argument("--no-faults", action="store_true", help="no planted section-5 faults")
     gen.set_defaults(func=cmd_generate)
+
+    add_loop_commands(sub)
     return parser
 
 

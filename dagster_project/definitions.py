@@ -1,25 +1,47 @@
-"""Dagster definitions: ingest -> dbt (transform, quality, reporting marts) -> export."""
+"""Dagster definitions: ingest -> dbt (transform, quality, reporting marts) -> export,
+detection and verification -> dbt (assessment) -> ranking export; weekly closure lists."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from .defs.ingest.assets import raw_landing
+from .defs.remediation.assets import closure_lists, horizontal_assessment_export, rem_issues
 from .defs.reporting.export import kpi_snapshot_export
 from .defs.resources import QualityLoopPaths
-from .defs.transform.dbt import dbt_resource, qualityloop_dbt_models
+from .defs.transform.dbt import (
+    dbt_resource, qualityloop_dbt_after_detection, qualityloop_dbt_models,
+)
 
 PIPELINE_JOB = "qualityloop_pipeline"
+CLOSURE_LISTS_JOB = "weekly_closure_lists"
+TIMEZONE = "Asia/Shanghai"
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB,
-    selection=dg.AssetSelection.all(),
-    description="Load the inbox, build every model and check, write the group snapshot.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(closure_lists),
+    description="Load the inbox, build every model and check, write the group snapshot, "
+                "detect breaches and verify fixes, rank cities and departments.",
     executor_def=dg.in_process_executor,
 )
 
+closure_lists_job = dg.define_asset_job(
+    CLOSURE_LISTS_JOB,
+    selection=dg.AssetSelection.assets(closure_lists),
+    description="Write every department's closure list (销项清单) and e-mail it.",
+    executor_def=dg.in_process_executor,
+)
+
+# Weekly tracking: the closure lists are out on Monday morning (closed-loop.md section 6).
+closure_lists_schedule = dg.ScheduleDefinition(
+    name="weekly_closure_lists_monday_0800", job=closure_lists_job,
+    cron_schedule="0 8 * * 1", execution_timezone=TIMEZONE,
+)
+
 defs = dg.Definitions(
-    assets=[raw_landing, qualityloop_dbt_models, kpi_snapshot_export],
-    jobs=[pipeline_job],
+    assets=[raw_landing, qualityloop_dbt_models, kpi_snapshot_export, rem_issues,
+            qualityloop_dbt_after_detection, horizontal_assessment_export, closure_lists],
+    jobs=[pipeline_job, closure_lists_job],
+    schedules=[closure_lists_schedule],
     resources={"paths": QualityLoopPaths.from_env(), "dbt": dbt_resource()},
 )

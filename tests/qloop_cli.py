@@ -11,9 +11,11 @@ QLOOP = str(Path(sys.executable).with_name("qloop"))
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
-def qloop(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def qloop(*args: str, timeout: int = 900, input_text: str | None = None
+          ) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, input=input_text)
 
 
 def qloop_run(inbox: Path, home: Path) -> subprocess.CompletedProcess:

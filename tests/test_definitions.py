@@ -42,3 +42,23 @@ def test_dbt_data_tests_are_asset_checks():
     graph = defs.resolve_asset_graph()
     checks = {check.asset_key.to_user_string() for check in graph.asset_check_keys}
     assert {"int_queue_tickets", "fct_kpi_values"} <= checks
+
+
+def test_the_closed_loop_runs_between_the_kpi_marts_and_the_ranking():
+    graph = defs.resolve_asset_graph()
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey("rem_issues")).parent_keys}
+    assert {"fct_kpi_breach_signals", "fct_kpi_values"} <= parents
+    # the dbt source remediation.rem_issues is the detection asset itself
+    children = {k.to_user_string() for k in graph.get(dg.AssetKey("rem_issues")).child_keys}
+    assert "stg_remediation__issues" in children
+    assert graph.get(dg.AssetKey("rem_issues")).group_name == "remediation"
+    assert graph.get(dg.AssetKey("fct_horizontal_assessment")).group_name == "remediation"
+
+
+def test_closure_lists_have_their_own_weekly_job_and_stay_out_of_the_pipeline():
+    pipeline = defs.resolve_job_def(PIPELINE_JOB)
+    assert "closure_lists" not in {n.name for n in pipeline.all_node_defs}
+    schedule = defs.resolve_schedule_def("weekly_closure_lists_monday_0800")
+    assert schedule.cron_schedule == "0 8 * * 1"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.job_name == "weekly_closure_lists"

@@ -19,7 +19,7 @@ import pytest
 from dagster_project.lib.sample_data import generate
 from dagster_project.lib.warehouse import connect
 
-from .qloop_cli import SAMPLE, qloop_run
+from .qloop_cli import SAMPLE
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]{1,4})?")
@@ -115,10 +115,8 @@ def expected_values(as_of: datetime) -> dict:
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    home = tmp_path_factory.mktemp("sample-home")
-    result = qloop_run(SAMPLE, home)
-    assert result.returncode == 0, result.stdout + result.stderr
+def sample_run(sample_home):
+    home, result = sample_home
     snapshot = next((home / "exports").glob("kpi_snapshot_*.csv"))
     with open(snapshot, newline="", encoding="utf-8") as handle:
         rows = {(r["period_type"], r["period_start"], r["kpi_code"], r["region_code"]): r

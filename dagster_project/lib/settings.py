@@ -11,7 +11,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DEFAULT_INBOX = PROJECT_ROOT / "data" / "sample"
 DEFAULT_HOME = PROJECT_ROOT / ".qloop"
 
-HOME_ENV, INBOX_ENV = "QLOOP_HOME", "QLOOP_INBOX"
+HOME_ENV, INBOX_ENV, ISSUES_URL_ENV = "QLOOP_HOME", "QLOOP_INBOX", "QLOOP_ISSUES_URL"
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,15 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def issues_url(self) -> str:
+        """The issue store: `QLOOP_ISSUES_URL` (any SQLAlchemy URL), else SQLite in the home."""
+        return os.environ.get(ISSUES_URL_ENV) or f"sqlite:///{self.home / 'issues.sqlite'}"
+
+    @property
+    def closure_lists(self) -> Path:
+        return self.exports / "closure_lists"
 
     @property
     def dbt_target(self) -> Path:

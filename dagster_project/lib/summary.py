@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -20,8 +21,21 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         "select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
 
 
+def render_issues(remediation_report: Path) -> list[str]:
+    """Detection and verification of this run (the report the rem_issues asset wrote)."""
+    run = json.loads(remediation_report.read_text(encoding="utf-8"))
+    d, v = run["detection"], run["verification"]
+    return [
+        f"Issues: {len(d['opened'])} opened, {d['evidence_added']} breaches added as evidence "
+        f"({d['severity_raised']} raised severity), {len(d['reopened']) + len(v['reopened'])} "
+        f"reopened, {len(v['verified'])} verified; {d['warnings']} R4 early warning(s)",
+        f"  {run['active']} active issue(s), {run['overdue']} overdue "
+        "(qloop issues list; qloop issues warnings)",
+    ]
+
+
 def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], settings: Settings,
-                   ingest_report: Path | None) -> str:
+                   ingest_report: Path | None, remediation_report: Path | None = None) -> str:
     out: list[str] = []
     counts = Counter(r.outcome for r in results)
     out.append("Files: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in
@@ -67,13 +81,19 @@ def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], se
         if len(reds) > RED_ROWS_LISTED:
             out.append(f"    ... and {len(reds) - RED_ROWS_LISTED} more red rows")
 
+    if remediation_report is not None and remediation_report.exists():
+        out += render_issues(remediation_report)
+
     out.append("Outputs:")
     out.append(f"  warehouse  {settings.warehouse}")
+    out.append(f"  issues     {settings.issues_url}")
     if as_of is not None:
         data, control = snapshot_paths(settings.exports, as_of[1])
         if control.exists():
             out.append(f"  snapshot   {data}")
             out.append(f"  control    {control}: {control.read_text().strip()}")
+    for ranking in sorted(settings.exports.glob("horizontal_assessment_*.csv"))[-1:]:
+        out.append(f"  ranking    {ranking}")
     if ingest_report is not None:
         out.append(f"  file report {ingest_report}")
     return "\n".join(out)

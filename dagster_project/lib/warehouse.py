@@ -59,6 +59,29 @@ create table if not exists {UNPARSED_TABLE} (
 """
 
 
+# The issue store's issues as the pipeline last saw them (replaced after each detection
+# pass), so dbt can rank cities and departments on issue handling. The issue store itself
+# is a separate database; this table is a read-only copy.
+ISSUES_COPY_TABLE = "rem_issues"
+REMEDIATION_DDL = f"""
+create table if not exists {ISSUES_COPY_TABLE} (
+    issue_id bigint primary key,
+    kpi_code varchar not null,
+    region_code varchar not null,        -- a city code, or JS
+    owner_department varchar not null,
+    severity varchar not null,           -- P1 | P2 | P3
+    state varchar not null,
+    opened_at timestamp not null,        -- first opening (local time, Asia/Shanghai)
+    closed_at timestamp,
+    cancelled_at timestamp,
+    reopen_count integer not null,
+    met_all_deadlines boolean not null,  -- no step done late, current step not past due
+    overdue boolean not null,            -- current step past its deadline at snapshot_at
+    snapshot_at timestamp not null
+);
+"""
+
+
 def landing_ddl(entity: Entity) -> str:
     cols = ",\n    ".join(f'"{c}" varchar' for c in entity.column_names)
     return (
@@ -71,6 +94,7 @@ def landing_ddl(entity: Entity) -> str:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every landing and control table that does not exist yet."""
     con.execute(CONTROL_DDL)
+    con.execute(REMEDIATION_DDL)
     for entity in ENTITIES:
         con.execute(landing_ddl(entity))
 

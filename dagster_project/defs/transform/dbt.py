@@ -27,16 +27,21 @@ class QualityLoopTranslator(DagsterDbtTranslator):
             return "ingest"
         # models/marts/quality -> quality, other marts -> reporting; staging,
         # intermediate and seeds -> transform (the defs/ domains).
+        # models/marts/remediation, marts/assessment, staging/remediation -> remediation.
         folders = dbt_resource_props.get("fqn", [])[1:-1]
+        if {"remediation", "assessment"} & set(folders):
+            return "remediation"
         if folders[:1] == ["marts"]:
             return "quality" if "quality" in folders else "reporting"
         return "transform"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
-            dagster_dbt_translator=QualityLoopTranslator())
-def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                           paths: QualityLoopPaths):
+# The models that rank issue handling read `rem_issues`, which the detection asset writes
+# after the KPI marts: they are built by a second dbt invocation.
+AFTER_DETECTION = "tag:after_detection"
+
+
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: QualityLoopPaths):
     """dbt build of the selected models (unit tests run in CI, not in every pipeline run)."""
     settings = paths.settings
     # One target folder per home, reused by every run, so dbt's partial parsing works
@@ -51,7 +56,24 @@ def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
         run_results = target / "run_results.json"
         if run_results.exists():
             settings.runs.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(run_results, settings.runs / f"{context.run_id}.dbt_run_results.json")
+            step = context.op_def.name
+            shutil.copyfile(run_results, settings.runs / f"{context.run_id}.{step}.run_results.json")
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, exclude=AFTER_DETECTION,
+            dagster_dbt_translator=QualityLoopTranslator())
+def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                           paths: QualityLoopPaths):
+    """Staging, entities, the KPI marts, quality marts, breach signals and control charts."""
+    yield from _dbt_build(context, dbt, paths)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, select=AFTER_DETECTION,
+            name="qualityloop_dbt_after_detection", dagster_dbt_translator=QualityLoopTranslator())
+def qualityloop_dbt_after_detection(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                                    paths: QualityLoopPaths):
+    """The horizontal assessment, over the issue copy the detection step refreshed."""
+    yield from _dbt_build(context, dbt, paths)
 
 
 def dbt_resource() -> DbtCliResource:

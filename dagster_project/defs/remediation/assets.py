@@ -1,0 +1,67 @@
+"""The closed loop in the asset graph: detection + verification after the KPI marts,
+the issue copy dbt ranks on, the closure lists and the monthly assessment export."""
+
+import json
+
+import dagster as dg
+
+from ...lib.remediation.assessment import export_assessment
+from ...lib.remediation.loop import detect_and_verify, open_workflow, write_closure_lists
+from ...lib.warehouse import connect
+from ..resources import QualityLoopPaths
+
+
+@dg.asset(key="rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities"],
+          group_name="remediation", kinds={"sqlite", "duckdb"})
+def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
+    """Detection (R1-R3 open issues, R4 warnings), verification of fixes, reopening; then
+    the issue store's issues copied into the warehouse (`rem_issues`)."""
+    settings = paths.settings
+    workflow = open_workflow(settings)
+    try:
+        run = detect_and_verify(settings, workflow)
+    finally:
+        workflow.store.dispose()
+    report = settings.runs / f"{context.run_id}.remediation.json"
+    report.write_text(json.dumps(run.as_dict(), indent=2), encoding="utf-8")
+    d, v = run.detection, run.verification
+    return dg.MaterializeResult(metadata={
+        "opened": len(d.opened), "evidence_added": d.evidence_added,
+        "severity_raised": d.severity_raised, "reopened": len(d.reopened) + len(v.reopened),
+        "verified": len(v.verified), "warnings_r4": d.warnings, "active_issues": run.active,
+        "overdue_issues": run.overdue, "issues_copied": run.issues_copied,
+        "issue_store": dg.MetadataValue.text(settings.issues_url),
+    })
+
+
+@dg.asset(deps=["fct_horizontal_assessment"], group_name="remediation", kinds={"csv"})
+def horizontal_assessment_export(paths: QualityLoopPaths) -> dg.MaterializeResult:
+    """The monthly ranking of cities and departments as CSV in <home>/exports/."""
+    settings = paths.settings
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        files = export_assessment(con, settings.exports)
+    finally:
+        con.close()
+    return dg.MaterializeResult(metadata={"files": [str(f) for f in files]})
+
+
+@dg.asset(deps=["rem_issues"], group_name="remediation", kinds={"excel", "email"})
+def closure_lists(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
+    """Each department's closure list (销项清单), xlsx + csv, e-mailed when SMTP is set."""
+    settings = paths.settings
+    workflow = open_workflow(settings)
+    try:
+        result = write_closure_lists(settings, workflow)
+    finally:
+        workflow.store.dispose()
+    for delivery in result.deliveries:
+        if not delivery.ok:
+            context.log.warning(f"closure list {delivery.department_code} not sent: {delivery.error}")
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(result.files[0].xlsx.parent)) if result.files else "",
+        "rows": sum(f.rows for f in result.files),
+        "overdue": sum(f.overdue for f in result.files),
+        "sent": sum(d.ok for d in result.deliveries),
+        "not_sent": sum(not d.ok for d in result.deliveries),
+    })

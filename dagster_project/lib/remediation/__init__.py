@@ -1,0 +1,1 @@
+"""The closed loop: issue store, workflow, detection, closure lists (no Dagster here)."""

@@ -1,0 +1,36 @@
+"""The horizontal assessment (横向考核) export: one CSV per month of fct_horizontal_assessment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+ASSESSMENT_COLUMNS = (
+    "month", "scope_type", "scope_code", "rank", "score", "attainment", "kpi_values",
+    "green_values", "issues", "on_time_issues", "on_time_share", "overdue_issues",
+    "reopened_issues", "reopen_rate",
+)
+
+
+def assessment_path(exports: Path, month) -> Path:
+    return exports / f"horizontal_assessment_{month:%Y%m}.csv"
+
+
+def export_assessment(con: duckdb.DuckDBPyConnection, exports: Path) -> list[Path]:
+    """Write (atomically) the ranking of every month the warehouse has, cities first."""
+    exports.mkdir(parents=True, exist_ok=True)
+    written = []
+    cols = ", ".join(f'"{c}"' for c in ASSESSMENT_COLUMNS)
+    for (month,) in con.execute(
+            "select distinct month from fct_horizontal_assessment order by 1").fetchall():
+        final = assessment_path(exports, month)
+        tmp = final.with_name(f".{final.name}.tmp")
+        con.execute(
+            f"copy (select {cols} from fct_horizontal_assessment where month = $month "
+            "order by scope_type, rank nulls last, scope_code) "
+            f"to '{tmp}' (format csv, header true, nullstr '')", {"month": month})
+        os.replace(tmp, final)
+        written.append(final)
+    return written

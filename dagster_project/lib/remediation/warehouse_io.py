@@ -1,0 +1,120 @@
+"""What the closed loop reads from and writes to the warehouse (DuckDB SQL, small results).
+
+Reads: the breach signals and the complete periods' statuses (for verification).
+Writes: `rem_issues`, the copy of the issue store that dbt ranks cities and departments on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import duckdb
+
+from ..warehouse import ISSUES_COPY_TABLE
+from .closure_list import ClosureRow
+from .workflow import IssueView, Signal
+
+# KPIs whose days are complete only some days after the day (kpi-catalog.md: K04 counts
+# calls whose ended_at + 72 h <= T; closed-loop.md: "for K04, day + 3 days < T").
+COMPLETION_LAG_DAYS = {"K04": 3}
+PROVINCE = ("JS", "江苏省", "Jiangsu province")
+
+
+def as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    row = con.execute("select as_of_at from int_as_of").fetchone()
+    return row[0] if row else None
+
+
+def read_signals(con: duckdb.DuckDBPyConnection) -> list[Signal]:
+    rows = con.execute("""
+        select kpi_code, region_code, rule, severity, period_type, period_start, status,
+               value, numerator, denominator, detail
+        from fct_kpi_breach_signals
+        order by period_start, kpi_code, region_code, rule
+    """).fetchall()
+    return [Signal(*row) for row in rows]
+
+
+def read_warnings(con: duckdb.DuckDBPyConnection, kpi_code: str | None = None,
+                  region_code: str | None = None) -> list[Signal]:
+    """The R4 early warnings (latest complete day of each KPI) a quality manager may promote."""
+    return [s for s in read_signals(con) if s.rule == "R4"
+            and kpi_code in (None, s.kpi_code) and region_code in (None, s.region_code)]
+
+
+def read_statuses(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]]
+                  ) -> dict[tuple[str, str], list[tuple[date, str]]]:
+    """Status of every complete period of the given (KPI, region) pairs: day rows of daily
+    KPIs (with the K04 lag), month rows of month KPIs whose month is over."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    lag_cases = " ".join(f"when '{k}' then {d}" for k, d in COMPLETION_LAG_DAYS.items())
+    con.execute("create or replace temp table _wanted (kpi_code varchar, region_code varchar)")
+    con.executemany("insert into _wanted values (?, ?)", pairs)
+    rows = con.execute(f"""
+        select v.kpi_code, v.region_code, v.period_start, v.status
+        from fct_kpi_values as v
+        inner join _wanted using (kpi_code, region_code)
+        inner join kpi_catalog as c using (kpi_code)
+        where (c.grain = 'day' and v.period_type = 'day'
+               and v.period_start + (case v.kpi_code {lag_cases} else 0 end) < cast(v.as_of_at as date))
+           or (c.grain = 'month' and v.period_type = 'month'
+               and v.period_start + interval 1 month <= v.as_of_at)
+        order by 1, 2, 3
+    """).fetchall()
+    con.execute("drop table _wanted")
+    statuses: dict[tuple[str, str], list[tuple[date, str]]] = {}
+    for kpi_code, region_code, day, status in rows:
+        statuses.setdefault((kpi_code, region_code), []).append((day, status))
+    return statuses
+
+
+def write_issue_copy(con: duckdb.DuckDBPyConnection, views: Iterable[IssueView],
+                     snapshot_at: datetime) -> int:
+    """Replace `rem_issues` with the store's issues as of `snapshot_at` (one transaction)."""
+    rows = [(v.id, v.kpi_code, v.region_code, v.owner_department, v.severity, v.state,
+             v.opened_at, v.closed_at, v.cancelled_at, v.reopen_count, v.met_all_deadlines,
+             v.lateness.overdue, snapshot_at) for v in views]
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {ISSUES_COPY_TABLE}")
+        if rows:
+            con.executemany(f"insert into {ISSUES_COPY_TABLE} values "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(rows)
+
+
+def region_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """Region code -> (Chinese, English) name: the cities of the reference data, and JS."""
+    names = {code: (zh, en) for code, zh, en in con.execute(
+        "select city_code, city_name_zh, city_name_en from int_cities").fetchall()}
+    names[PROVINCE[0]] = PROVINCE[1:]
+    return names
+
+
+def closure_row(view: IssueView, names: dict[str, tuple[str, str]]) -> ClosureRow:
+    from .reference import kpi_catalog
+
+    kpi = kpi_catalog()[view.kpi_code]
+    region_zh, region_en = names.get(view.region_code, (view.region_code, view.region_code))
+    return ClosureRow(
+        issue_id=view.id, kpi_code=view.kpi_code, kpi_name_zh=kpi.name_zh,
+        kpi_name_en=kpi.name_en, region_code=view.region_code, region_name_zh=region_zh,
+        region_name_en=region_en, severity=view.severity, state=view.state,
+        opened_at=view.opened_at, current_deadline=view.lateness.deadline,
+        days_open=view.days_open, days_overdue=view.lateness.days_overdue,
+        escalation_level=view.lateness.escalation_level, responsible=view.responsible,
+        root_cause_category=view.root_cause_category,
+        corrective_actions=view.corrective_actions, target_date=view.target_date,
+        fix_date=view.fix_date,
+        verification_days=view.verification_days if view.state == "verifying" else None,
+        verification_required=view.verification_required, closed_at=view.closed_at,
+        reopen_count=view.reopen_count, last_update=view.updated_at,
+        overdue=view.lateness.overdue,
+    )

@@ -1,0 +1,196 @@
+"""The closed loop through the real pipeline and the real `qloop` command on data/sample.
+
+Which issues detection must open is computed here independently, from the group snapshot
+file alone (day and month statuses), with the rules of closed-loop.md section 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from dagster_project.lib.remediation.reference import departments, kpi_catalog
+
+from .qloop_cli import SAMPLE, qloop, qloop_run
+
+LOOKBACK_DAYS = 28  # LoopSettings.detection_lookback_days
+
+
+def _snapshot_rows(home):
+    snapshot = next((home / "exports").glob("kpi_snapshot_*.csv"))
+    with open(snapshot, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle)), snapshot
+
+
+def expected_issues(rows: list[dict], as_of: date) -> dict[tuple[str, str], str]:
+    """(KPI, region) -> severity detection must have given it on a first run."""
+    oldest = as_of - timedelta(days=LOOKBACK_DAYS)
+    days: dict[tuple[str, str], dict[date, str]] = defaultdict(dict)
+    severities: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in rows:
+        start = date.fromisoformat(r["period_start"])
+        pair = (r["kpi_code"], r["region_code"])
+        if r["period_type"] == "month" and kpi_catalog()[r["kpi_code"]].grain == "month":
+            month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            if r["status"] == "red" and month_end < as_of and month_end >= oldest:
+                severities[pair].add("P2")
+        elif r["period_type"] == "day":
+            lag = 3 if r["kpi_code"] == "K04" else 0
+            if start + timedelta(days=lag) < as_of:
+                days[pair][start] = r["status"]
+    for pair, statuses in days.items():
+        for day, status in statuses.items():
+            if day < oldest:
+                continue
+            run = lambda bad: all(statuses.get(day - timedelta(days=k)) in bad for k in range(n))  # noqa: E731
+            if status == "red":
+                severities[pair].add("P2")
+                n = 3
+                if pair[1] == "JS" or run({"red"}):
+                    severities[pair].add("P1")
+            n = 5
+            if run({"red", "amber"}):
+                severities[pair].add("P3")
+    return {pair: min(s) for pair, s in severities.items()}
+
+
+def issues_json(home) -> list[dict]:
+    result = qloop("issues", "list", "--json", "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def loop_home(sample_home):
+    home, run = sample_home
+    return home, run
+
+
+def test_detection_opens_one_issue_per_breached_kpi_and_region(loop_home):
+    home, run = loop_home
+    rows, snapshot = _snapshot_rows(home)
+    as_of = date(int(snapshot.stem[-8:-4]), int(snapshot.stem[-4:-2]), int(snapshot.stem[-2:])) \
+        + timedelta(days=1)
+    expected = expected_issues(rows, as_of)
+    issues = issues_json(home)
+    got = {(i["kpi_code"], i["region_code"]): i["severity"] for i in issues}
+    assert len(got) == len(issues), "one issue per KPI and region"
+    assert got == expected
+    assert len(expected) > 20  # the sample has breaches in many KPIs and cities
+    assert all(i["state"] == "open" and i["owner_department"] ==
+               kpi_catalog()[i["kpi_code"]].owner_department for i in issues)
+    assert f"Issues: {len(expected)} opened" in run.stdout
+
+
+def test_planted_storm_is_a_p1_field_issue(loop_home):
+    home, _ = loop_home
+    storm = [i for i in issues_json(home) if (i["kpi_code"], i["region_code"]) == ("K12", "YC")]
+    assert len(storm) == 1
+    assert storm[0]["severity"] == "P1" and storm[0]["owner_department"] == "FIELD"
+    shown = qloop("issue", str(storm[0]["id"]), "show", "--home", str(home))
+    evidence = json.loads(shown.stdout)["evidence"]
+    assert {e["rule"] for e in evidence} >= {"R1", "R2", "R3"}
+    assert {e["period_start"] for e in evidence if e["rule"] == "R2"} >= {"2026-10-16", "2026-10-19"}
+
+
+def test_a_second_run_changes_no_issue(loop_home):
+    home, _ = loop_home
+    before = issues_json(home)
+    result = qloop_run(SAMPLE, home)
+    assert result.returncode == 0, result.stderr
+    assert "Issues: 0 opened, 0 breaches added as evidence" in result.stdout
+    assert issues_json(home) == before
+
+
+def test_workflow_from_the_command_line(loop_home):
+    home, _ = loop_home
+    added = qloop("users", "add", "li.field", "--role", "department_owner", "--department", "FIELD",
+                  "--password-stdin", "--home", str(home), input_text="s3cret-pass\n")
+    assert added.returncode == 0, added.stderr
+    viewer = qloop("users", "add", "wang.view", "--role", "viewer", "--password-stdin",
+                   "--home", str(home), input_text="s3cret-pass\n")
+    assert viewer.returncode == 0, viewer.stderr
+    issue = next(i for i in issues_json(home) if i["owner_department"] == "FIELD")
+    other = next(i for i in issues_json(home) if i["owner_department"] != "FIELD")
+    home_arg = ("--home", str(home))
+
+    refused = qloop("issue", str(issue["id"]), "acknowledge", "--user", "wang.view",
+                    "--responsible", "Wang", *home_arg)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "viewer" in refused.stderr
+    refused = qloop("issue", str(other["id"]), "acknowledge", "--user", "li.field",
+                    "--responsible", "Li", *home_arg)
+    assert refused.returncode == 1 and other["owner_department"] in refused.stderr
+    assert {i["id"]: i["state"] for i in issues_json(home)}[other["id"]] == "open"
+
+    done = qloop("issue", str(issue["id"]), "acknowledge", "--user", "li.field",
+                 "--responsible", "李明 Li Ming", *home_arg)
+    assert done.returncode == 0, done.stderr
+    plan = qloop("issue", str(issue["id"]), "plan", "--user", "li.field",
+                 "--root-cause-category", "staffing", "--root-cause", "台风后人手不足",
+                 "--actions", "外包支援, 加班", "--target-date", "2099-01-31", *home_arg)
+    assert plan.returncode == 0, plan.stderr
+    bad = qloop("issue", str(issue["id"]), "claim-fix", "--user", "li.field",
+                "--fix-date", "2099-01-01", "--note", "done", *home_arg)
+    assert bad.returncode == 1 and "future" in bad.stderr
+    stale = qloop("issue", str(issue["id"]), "comment", "--user", "li.field", "--text", "x",
+                  "--version", "1", *home_arg)
+    assert stale.returncode == 1 and "changed" in stale.stderr
+
+    shown = json.loads(qloop("issue", str(issue["id"]), "show", *home_arg).stdout)
+    assert shown["state"] == "in_progress" and shown["responsible"] == "李明 Li Ming"
+    assert [e["action"] for e in shown["events"]][-2:] == ["acknowledge", "plan"]
+    assert shown["events"][-1]["actor"] == "li.field"
+    listed = next(i for i in issues_json(home) if i["id"] == issue["id"])
+    for key in ("id", "kpi_code", "region_code", "severity", "state", "owner_department",
+                "opened_at", "deadline", "overdue", "escalation_level"):
+        assert key in listed
+    assert listed["deadline"] is not None and listed["overdue"] is False
+
+
+def test_closure_lists_on_demand(loop_home, tmp_path):
+    home, _ = loop_home
+    result = qloop("lists", "--out", str(tmp_path), "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    workbooks = sorted(tmp_path.glob("closure_list_*.xlsx"))
+    assert [w.name.split("_")[2] for w in workbooks] == sorted(departments())
+    field = next(w for w in workbooks if "_FIELD_" in w.name)
+    sheet = load_workbook(field).active
+    ids = [row[0] for row in sheet.iter_rows(min_row=5, values_only=True) if row[0] is not None]
+    expected = [i["id"] for i in issues_json(home) if i["owner_department"] == "FIELD"]
+    assert sorted(ids) == sorted(expected)
+    assert "SMTP not configured" in result.stdout
+
+
+def test_ranking_has_every_city_and_department_each_month(loop_home):
+    home, _ = loop_home
+    files = sorted((home / "exports").glob("horizontal_assessment_*.csv"))
+    assert [f.stem[-6:] for f in files] == ["202609", "202610", "202611"]
+    with open(files[1], newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sum(r["scope_type"] == "city" for r in rows) == 13
+    assert {r["scope_code"] for r in rows if r["scope_type"] == "department"} == set(departments())
+    cities = [r for r in rows if r["scope_type"] == "city"]
+    assert [int(r["rank"]) for r in cities] == sorted(int(r["rank"]) for r in cities)
+    for r in rows:
+        score = 60 * float(r["attainment"]) + 30 * float(r["on_time_share"]) \
+            + 10 * (1 - float(r["reopen_rate"]))
+        assert abs(score - float(r["score"])) < 1e-9
+
+
+def test_demo_story_moves_issues_through_every_state_once(loop_home):
+    home, _ = loop_home
+    first = qloop("demo-story", *("--home", str(home)))
+    assert first.returncode == 0, first.stderr
+    assert "demo_qm" in first.stdout and "demo-pass" in first.stdout
+    states = {i["state"] for i in issues_json(home)}
+    assert {"open", "acknowledged", "in_progress", "cancelled"} <= states
+    assert states & {"verifying", "verified", "closed", "reopened"}
+    before = issues_json(home)
+    again = qloop("demo-story", *("--home", str(home)))
+    assert again.returncode == 0 and issues_json(home) == before
