@@ -9,7 +9,8 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup test demo bench ui clean
+.PHONY: setup browser test demo bench ui board clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -25,14 +26,23 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
 	touch $@
 
-test: setup
+# The end-to-end tests drive Debian's chromium through Playwright (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-noto-cjk; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
-# The pipeline on the sample, then demo users move some of the detected issues along.
+# The pipeline on the sample, demo users move some of the detected issues along, then the
+# board (and the Dagster UI beside it) are served until Ctrl-C.
 demo: setup
 	$(BIN)/qloop run --inbox data/sample --home .qloop
 	$(BIN)/qloop demo-story --home .qloop
+	$(BIN)/qloop board --home .qloop --with-dagster-ui 3000
 
+board: setup
+	$(BIN)/qloop board --home .qloop
 bench: setup
 	$(BIN)/python -m dagster_project.lib.bench $(BENCH_ARGS)
 

@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import json
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,12 +68,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if con is not None:
         try:
             print(render_summary(con, results, settings, report if report.exists() else None,
-                                 settings.runs / f"{result.run_id}.remediation.json"))
+                                 settings.runs / f"{result.run_id}.remediation.json",
+                                 run_id=result.run_id))
             print(f"  run log    {log_path}")
         finally:
             con.close()
     if not result.success:
+        from .lib.alerts import raise_alert
+
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        raise_alert(settings, "run_failure", f"qloop run {result.run_id[:8]} failed",
+                    f"failed steps: {', '.join(failed)}; log {log_path}", result.run_id)
         print(f"qloop run: the run did not complete (failed steps: {', '.join(failed)}); "
               f"run id {result.run_id}; see {log_path} and `qloop ui`", file=sys.stderr)
         return 1
@@ -85,6 +92,48 @@ def cmd_ui(args: argparse.Namespace) -> int:
                "-h", args.host, "-p", str(args.port)]
     os.execvp(str(Path(sys.executable).with_name("dagster")), command)
     return 0  # not reached
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop a process group; dagster dev may ignore SIGTERM, so SIGKILL after 5 s."""
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=wait)
+            return
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            continue
+
+
+def cmd_board(args: argparse.Namespace) -> int:
+    """The quality board behind a production WSGI server (waitress), over this home."""
+    settings = configure(args)
+    import waitress
+
+    from dashboards.app import create_app
+
+    app = create_app(settings)
+    dagster_ui = None
+    if args.with_dagster_ui:
+        # In its own process group, so stopping the board stops dagster dev and its children.
+        dagster_ui = subprocess.Popen(
+            [sys.executable, "-m", "dagster_project.cli", "ui", "--home", str(settings.home),
+             "--host", args.host, "--port", str(args.with_dagster_ui)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        print(f"Dagster UI on http://{args.host}:{args.with_dagster_ui}/", flush=True)
+    print(f"QualityLoop board on http://{args.host}:{args.port}/ (home {settings.home}); "
+          "Ctrl-C stops it", flush=True)
+    # SIGTERM (e.g. a service manager) stops the board like Ctrl-C, so the finally runs.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        waitress.serve(app.server, host=args.host, port=args.port, threads=args.threads,
+                       ident="qualityloop")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if dagster_ui is not None:
+            _stop_group(dagster_ui)
+    return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -115,6 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    board = sub.add_parser("board", help="serve the quality board (Dash, behind waitress)")
+    board.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")
+    board.add_argument("--host", default="127.0.0.1")
+    board.add_argument("--port", type=int, default=8050)
+    board.add_argument("--threads", type=int, default=8)
+    board.add_argument("--with-dagster-ui", type=int, metavar="PORT",
+                       help="also serve the Dagster UI on this port (make demo)")
+    board.set_defaults(func=cmd_board)
 
     gen = sub.add_parser("generate", help="write deterministic synthetic extracts into a folder")
     gen.add_argument("--out", required=True)

@@ -122,6 +122,23 @@ def cmd_issues_promote(args: argparse.Namespace) -> int:
     return 0
 
 
+@_guarded
+def cmd_issues_verify(args: argparse.Namespace) -> int:
+    """Verification now (it also runs after every pipeline run), against the warehouse."""
+    from .lib.remediation.loop import verify_fixes
+    from .lib.warehouse import connect
+
+    workflow = _workflow(args)
+    con = connect(_settings(args).warehouse, read_only=True)
+    try:
+        outcome = verify_fixes(con, workflow)
+    finally:
+        con.close()
+    print(f"{len(outcome.verified)} verified {outcome.verified}, {len(outcome.reopened)} "
+          f"reopened {outcome.reopened}, {outcome.progressed} progressed")
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from .cli import configure
 
@@ -225,6 +242,9 @@ def add_loop_commands(sub: argparse._SubParsersAction) -> None:
     iw = issues_sub.add_parser("warnings", help="R4 statistical early warnings of the last run")
     iw.add_argument("--home", help=home_help)
     iw.set_defaults(func=cmd_issues_warnings)
+    iv = issues_sub.add_parser("verify", help="verify fixes now against the warehouse")
+    iv.add_argument("--home", help=home_help)
+    iv.set_defaults(func=cmd_issues_verify)
     ip = issues_sub.add_parser("promote", help="turn an R4 warning into an issue (quality manager)")
     ip.add_argument("--user", required=True)
     ip.add_argument("--kpi", required=True)

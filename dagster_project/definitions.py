@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import dagster as dg
 
+from .defs.automation import AUTOMATION, CLOSURE_LISTS_JOB, PIPELINE_JOB
 from .defs.ingest.assets import raw_landing
+from .defs.quality.assets import quality_checks, quality_suites
 from .defs.remediation.assets import closure_lists, horizontal_assessment_export, rem_issues
+from .defs.reporting.board import board_copy
 from .defs.reporting.export import kpi_snapshot_export
 from .defs.resources import QualityLoopPaths
 from .defs.transform.dbt import (
     dbt_resource, qualityloop_dbt_after_detection, qualityloop_dbt_models,
 )
-
-PIPELINE_JOB = "qualityloop_pipeline"
-CLOSURE_LISTS_JOB = "weekly_closure_lists"
-TIMEZONE = "Asia/Shanghai"
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB,
@@ -32,16 +31,12 @@ closure_lists_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-# Weekly tracking: the closure lists are out on Monday morning (closed-loop.md section 6).
-closure_lists_schedule = dg.ScheduleDefinition(
-    name="weekly_closure_lists_monday_0800", job=closure_lists_job,
-    cron_schedule="0 8 * * 1", execution_timezone=TIMEZONE,
-)
-
 defs = dg.Definitions(
-    assets=[raw_landing, qualityloop_dbt_models, kpi_snapshot_export, rem_issues,
-            qualityloop_dbt_after_detection, horizontal_assessment_export, closure_lists],
+    assets=[raw_landing, qualityloop_dbt_models, quality_suites, kpi_snapshot_export, rem_issues,
+            qualityloop_dbt_after_detection, horizontal_assessment_export, closure_lists,
+            board_copy],
+    asset_checks=[quality_checks],
     jobs=[pipeline_job, closure_lists_job],
-    schedules=[closure_lists_schedule],
+    **AUTOMATION,
     resources={"paths": QualityLoopPaths.from_env(), "dbt": dbt_resource()},
 )

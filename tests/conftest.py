@@ -18,3 +18,113 @@ def sample_home(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     result = qloop_run(SAMPLE, home)
     assert result.returncode == 0, result.stdout + result.stderr
     return home, result
+
+
+# -- the board, served for real and driven by Debian's chromium --------------------------
+
+import os
+import shutil
+import signal
+import socket
+import time
+import urllib.request
+
+from .qloop_cli import QLOOP, qloop
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+DEMO_PASSWORD = "demo-pass-2026"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def board_home(sample_home, tmp_path_factory) -> Path:
+    """A copy of the sample home (so board tests never disturb other tests) with the demo
+    story played: demo users, issues in several states."""
+    source, _ = sample_home
+    home = tmp_path_factory.mktemp("board-home") / "home"
+    shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
+    result = qloop("demo-story", "--home", str(home))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return home
+
+
+@pytest.fixture(scope="session")
+def board_url(board_home):
+    """`qloop board` on a free port (waitress), stopped at the end of the session."""
+    import subprocess
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
+    env["QLOOP_BOARD_SECRET"] = "test-secret-not-for-production"
+    process = subprocess.Popen([QLOOP, "board", "--home", str(board_home), "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.3)
+    else:
+        raise RuntimeError("the board did not start within 60 s")
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context per test; console errors fail the test; a failing test
+    leaves a screenshot in tests/screenshots/."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    if report is not None and report.passed:
+        assert errors == [], f"console errors: {errors}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def login(page, base_url: str, user: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")

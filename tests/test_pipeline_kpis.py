@@ -1,6 +1,10 @@
 """The whole pipeline (`qloop run`: Dagster job, landing, dbt, export) on a hand-made inbox.
 
 Expected values are in tests/kpi_fixture.py, worked out by hand at each KPI's boundaries.
+They are read from `fct_kpi_snapshot`, the rows the KPI layer hands to the export: the
+fixture's monthly files are deliberately incomplete (WX has no subscriber row: a boundary of
+K06), so the data-quality gate withholds the crm and billing KPIs from the snapshot file,
+which is tested on its own below.
 """
 
 from __future__ import annotations
@@ -19,11 +23,26 @@ from .qloop_cli import qloop_run
 SNAPSHOT = "kpi_snapshot_20261003.csv"
 
 
+def _key_and_values(r) -> tuple:
+    return ((r["period_type"], r["period_start"], r["kpi_code"], r["region_code"]),
+            (int(r["numerator"]), int(r["denominator"]), r["value"] or "", r["status"]))
+
+
+def computed_rows(home: Path) -> dict:
+    """The snapshot rows the KPI models computed (before publication)."""
+    con = connect(home / "warehouse.duckdb", read_only=True)
+    try:
+        cursor = con.execute("select * from fct_kpi_snapshot")
+        names = [d[0] for d in cursor.description]
+        found = [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+    return dict(_key_and_values(r) for r in found)
+
+
 def read_snapshot(home: Path) -> dict:
     with open(home / "exports" / SNAPSHOT, newline="", encoding="utf-8") as handle:
-        return {(r["period_type"], r["period_start"], r["kpi_code"], r["region_code"]):
-                (int(r["numerator"]), int(r["denominator"]), r["value"], r["status"])
-                for r in csv.DictReader(handle)}
+        return dict(_key_and_values(r) for r in csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +58,26 @@ def first_run(tmp_path_factory):
 @pytest.mark.parametrize("key", sorted(EXPECTED), ids=lambda k: "-".join(k))
 def test_snapshot_value_at_the_boundaries(first_run, key):
     _, home, _ = first_run
-    assert read_snapshot(home).get(key) == EXPECTED[key]
+    assert computed_rows(home).get(key) == EXPECTED[key]
 
 
 @pytest.mark.parametrize("key", ABSENT, ids=lambda k: "-".join(k))
 def test_rows_that_must_not_exist(first_run, key):
     _, home, _ = first_run
-    assert key not in read_snapshot(home)
+    assert key not in computed_rows(home)
+
+
+def test_incomplete_monthly_files_withhold_their_sources_only(first_run):
+    # crm_subscriber_202610 and billing_bill_run_202610 lack cities, ref_store has one store:
+    # blocking expectations of crm and billing fail, their KPIs are not published (and were
+    # never published before), every other KPI's rows are in the file exactly as computed.
+    _, home, result = first_run
+    computed, published = computed_rows(home), read_snapshot(home)
+    withheld = {"K01", "K05", "K06", "K07", "K08", "K09", "K10"}  # crm + billing in the catalog
+    assert published == {k: v for k, v in computed.items() if k[2] not in withheld}
+    assert {k[2] for k in computed} >= withheld  # they were computed, just not published
+    assert "NOT PUBLISHED from this run: KPIs of crm (K01, K05, K06, K07, K08)" in result.stdout
+    assert "NOT PUBLISHED from this run: KPIs of billing (K09, K10)" in result.stdout
 
 
 def test_snapshot_file_format_and_control_file(first_run):

@@ -201,7 +201,11 @@ def pipeline_phases(home: Path, m: dict) -> dict:
     decode = sum(f["seconds_decode"] for f in files)
     land = sum(f["seconds_land"] for f in files)
 
-    dbt = json.loads((runs / f"{run_id}.dbt_run_results.json").read_text())
+    # dbt.py keeps run_results.json per step as <run>.<step>.run_results.json
+    dbt_results = runs / f"{run_id}.qualityloop_dbt_models.run_results.json"
+    if not dbt_results.exists():
+        dbt_results = runs / f"{run_id}.dbt_run_results.json"
+    dbt = json.loads(dbt_results.read_text())
     manifest_path = home / "dbt-target" / "manifest.json"
     nodes = json.loads(manifest_path.read_text())["nodes"] if manifest_path.exists() else {}
     by_cat: dict[str, list] = {}
@@ -242,11 +246,32 @@ def pipeline_phases(home: Path, m: dict) -> dict:
         row("fixed: dbt start-up, manifest/parse, Dagster event handling", dbt_step - dbt["elapsed_time"], depth=1),
         row("fixed: between nodes (compile, per-model commit, threads)", dbt["elapsed_time"] - node_seconds, depth=1),
         row("export: step kpi_snapshot_export", export[1] - export[0], export_rows, export),
+    ]
+    # Data quality (docs/quality.md): the suites' step and the asset checks' step.
+    suites_step, checks_step = (steps.get(k) for k in ("quality_suites", "quality_checks"))
+    quality_json = runs / f"{run_id}.quality.json"
+    quality_seconds = 0.0
+    if suites_step:
+        q = json.loads(quality_json.read_text())["seconds"] if quality_json.exists() else {}
+        quality_seconds += suites_step[1] - suites_step[0]
+        out += [
+            row("quality: step quality_suites (GX suites, freshness, Data Docs, rejects CSV)",
+                suites_step[1] - suites_step[0], window=suites_step),
+            row("GX import + ephemeral context", q.get("gx_import_and_context", 0.0), depth=1),
+            row("metric frames in DuckDB (SQL)", q.get("metrics_sql", 0.0), depth=1),
+            row("GX validation of the small frames", q.get("suites", 0.0) - q.get("metrics_sql", 0.0), depth=1),
+            row("Data Docs", q.get("data_docs", 0.0), depth=1),
+        ]
+    if checks_step:
+        quality_seconds += checks_step[1] - checks_step[0]
+        out.append(row("quality: step quality_checks (asset check results)",
+                       checks_step[1] - checks_step[0], window=checks_step))
+    out += [
         row("Dagster between steps", (last - first) - step_sum),
         row("wind-down (CLI summary, exit)", m["end"] - last, window=(last, m["end"])),
     ]
     return {"run_id": run_id, "rows_read": rows_read, "rows_landed": rows_landed,
-            "dbt_nodes": len(dbt["results"]), "phases": out}
+            "dbt_nodes": len(dbt["results"]), "phases": out, "quality_seconds": round(quality_seconds, 3)}
 
 
 # ----------------------------------------------------------------------------- the floor
@@ -378,6 +403,8 @@ def render(result: dict) -> str:
     cmp_ = result["comparison"]
     lines += [
         "",
+        f"data quality (suites + checks) = {pipe.get('quality_seconds', 0):.1f} s = "
+        f"{100 * pipe.get('quality_seconds', 0) / pipe['seconds']:.0f} % of the pipeline (aim: < 25 %)",
         f"pipeline / floor = {pipe['seconds'] / fl['seconds']:.1f}x   "
         f"(floor snapshot: {cmp_['identical_rows']} of the pipeline's {cmp_['pipeline_rows']} rows identical; "
         f"floor wrote {cmp_['floor_rows']})",

@@ -34,8 +34,62 @@ def render_issues(remediation_report: Path) -> list[str]:
     ]
 
 
+# How many failing expectations and missing days to name one by one.
+QUALITY_LINES_LISTED, FILES_NAMED = 20, 3
+
+
+def _files(unexpected: list[dict], count: int | None) -> str:
+    named = ", ".join(f"{u['file_name']} ({u['value']})" for u in unexpected[:FILES_NAMED])
+    more = (count or 0) - min(len(unexpected), FILES_NAMED)
+    return f"{count} file(s): {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def render_quality(quality_report: Path, publication_report: Path | None) -> list[str]:
+    """The data-quality part of the summary: suites, what is withheld, freshness."""
+    q = json.loads(quality_report.read_text(encoding="utf-8"))
+    failed = [(s, e) for s in q["suites"] for e in s["expectations"] if not e["success"]]
+    blocking = [f for f in failed if f[1]["severity"] == "blocking"]
+    errors = [s for s in q["suites"] if s["error"]]
+    out = [f"Quality: {q['suite_count']} suites, {q['expectation_count']} expectations: "
+           f"{len(blocking) + len(errors)} blocking failed, {len(failed) - len(blocking)} warning(s) "
+           f"({q['seconds']['total']:.1f} s)"]
+    for s in errors:
+        out.append(f"  BLOCKING {s['suite']}: the suite could not run: {s['error']}")
+    for s, e in sorted(failed, key=lambda f: (f[1]["severity"] != "blocking", f[0]["suite"]))[:QUALITY_LINES_LISTED]:
+        out.append(f"  {e['severity'].upper():8} {s['suite']}: {e['why']} [{e['column'] or ''} {e['kwargs']}]: "
+                   + _files(e["unexpected"], e["unexpected_count"]))
+    if len(failed) > QUALITY_LINES_LISTED:
+        out.append(f"  ... and {len(failed) - QUALITY_LINES_LISTED} more (see the Data Docs)")
+    withheld = {}
+    if publication_report is not None and publication_report.exists():
+        withheld = json.loads(publication_report.read_text(encoding="utf-8"))["withheld"]
+    for source in q["withheld_sources"]:
+        w = withheld.get(source)
+        kept = (f"the last good values stay ({w['kept_rows']} rows from run {w['kept_from_run']})"
+                if w and w["kept_rows"] else "no good values were published before: left out of the snapshot")
+        kpis = f" ({', '.join(w['kpis'])})" if w else ""
+        out.append(f"  NOT PUBLISHED from this run: KPIs of {source}{kpis}; {kept}")
+    report_date = next((f["report_date"] for f in q["freshness"] if f["report_date"]), None)
+    out.append(f"Freshness per source (latest business date; days missing up to {report_date}; late files):")
+    by_source: dict[str, list[dict]] = {}
+    for f in q["freshness"]:
+        by_source.setdefault(f["source"], []).append(f)
+    for source, entities in by_source.items():
+        latest = max((f["latest_date"] for f in entities if f["kind"] == "daily" and f["latest_date"]), default="-")
+        missing = [f"{f['entity']} {m['date']} ({m['note'].split(' ', 1)[1]})" for f in entities for m in f["missing"]]
+        count = sum(f["missing_count"] for f in entities)
+        late = [f"{x['file_name']} ({x['note']})" for f in entities for x in f["late"]]
+        line = f"  {source:12} latest {latest}; " + (f"WARNING {count} missing: " + "; ".join(missing[:FILES_NAMED])
+                                                     + (" ..." if count > FILES_NAMED else "") if count else "none missing")
+        if late:
+            line += f"; WARNING late: {'; '.join(late[:FILES_NAMED])}"
+        out.append(line)
+    return out
+
+
 def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], settings: Settings,
-                   ingest_report: Path | None, remediation_report: Path | None = None) -> str:
+                   ingest_report: Path | None, remediation_report: Path | None = None,
+                   run_id: str | None = None) -> str:
     out: list[str] = []
     counts = Counter(r.outcome for r in results)
     out.append("Files: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in
@@ -54,6 +108,10 @@ def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], se
         ).fetchall():
             out.append(f"  {entity:18} {files:4} files {read:>10} read {accepted:>10} accepted "
                        f"{rejected:>8} rejected")
+
+    quality_report = settings.runs / f"{run_id}.quality.json" if run_id else None
+    if quality_report is not None and quality_report.exists():
+        out += render_quality(quality_report, settings.runs / f"{run_id}.publication.json")
 
     as_of = con.execute("select as_of_at, report_date from int_as_of").fetchone() \
         if _table_exists(con, "int_as_of") else None
@@ -96,4 +154,11 @@ def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], se
         out.append(f"  ranking    {ranking}")
     if ingest_report is not None:
         out.append(f"  file report {ingest_report}")
+    if quality_report is not None and quality_report.exists():
+        q = json.loads(quality_report.read_text(encoding="utf-8"))
+        if q["data_docs"]:
+            out.append(f"  data docs  {q['data_docs']}")
+        elif q.get("data_docs_error"):
+            out.append(f"  data docs  not built: {q['data_docs_error']}")
+        out.append(f"  rejects    {q['rejects_csv']} ({q['rejects_rows']} rows from this run's deliveries)")
     return "\n".join(out)

@@ -11,7 +11,8 @@ from ...lib.warehouse import connect
 from ..resources import QualityLoopPaths
 
 
-@dg.asset(key="rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities"],
+@dg.asset(key="rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities",
+                                  "int_kpi_complete_through"],
           group_name="remediation", kinds={"sqlite", "duckdb"})
 def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
     """Detection (R1-R3 open issues, R4 warnings), verification of fixes, reopening; then

@@ -106,3 +106,12 @@ issue_evidence = sa.Table(
     sa.UniqueConstraint("kpi_code", "region_code", "rule", "period_start",
                         name="uq_issue_evidence_signal"),
 )
+
+# Failed board logins, for throttling (migration 0002).
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("remote_addr", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)

@@ -15,9 +15,6 @@ from ..warehouse import ISSUES_COPY_TABLE
 from .closure_list import ClosureRow
 from .workflow import IssueView, Signal
 
-# KPIs whose days are complete only some days after the day (kpi-catalog.md: K04 counts
-# calls whose ended_at + 72 h <= T; closed-loop.md: "for K04, day + 3 days < T").
-COMPLETION_LAG_DAYS = {"K04": 3}
 PROVINCE = ("JS", "江苏省", "Jiangsu province")
 
 
@@ -46,22 +43,22 @@ def read_warnings(con: duckdb.DuckDBPyConnection, kpi_code: str | None = None,
 def read_statuses(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]]
                   ) -> dict[tuple[str, str], list[tuple[date, str]]]:
     """Status of every complete period of the given (KPI, region) pairs: day rows of daily
-    KPIs (with the K04 lag), month rows of month KPIs whose month is over."""
+    KPIs, month rows of month KPIs whose month is over. Which periods are complete (K04's lag
+    included) is dbt's int_kpi_complete_through, the one statement of the rule."""
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
-    lag_cases = " ".join(f"when '{k}' then {d}" for k, d in COMPLETION_LAG_DAYS.items())
     con.execute("create or replace temp table _wanted (kpi_code varchar, region_code varchar)")
     con.executemany("insert into _wanted values (?, ?)", pairs)
-    rows = con.execute(f"""
+    rows = con.execute("""
         select v.kpi_code, v.region_code, v.period_start, v.status
         from fct_kpi_values as v
         inner join _wanted using (kpi_code, region_code)
-        inner join kpi_catalog as c using (kpi_code)
+        inner join int_kpi_complete_through as c using (kpi_code)
         where (c.grain = 'day' and v.period_type = 'day'
-               and v.period_start + (case v.kpi_code {lag_cases} else 0 end) < cast(v.as_of_at as date))
+               and v.period_start <= c.complete_through)
            or (c.grain = 'month' and v.period_type = 'month'
-               and v.period_start + interval 1 month <= v.as_of_at)
+               and last_day(v.period_start) <= c.complete_through)
         order by 1, 2, 3
     """).fetchall()
     con.execute("drop table _wanted")

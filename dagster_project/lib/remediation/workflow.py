@@ -335,6 +335,8 @@ class Workflow:
         with self.store.begin_write() as conn:
             actor = self._actor(conn, user)
             row = self._load(conn, issue_id)
+            if actor.role not in action.roles:  # no right at all: say so, whatever the version
+                rules.check_allowed(action_name, actor, row["state"], row["owner_department"])
             if expected_version is not None and row["version"] != expected_version:
                 raise ConflictError(
                     f"issue {issue_id} was changed by {row['updated_by']} at "

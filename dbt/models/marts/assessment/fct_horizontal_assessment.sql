@@ -35,26 +35,29 @@ issues as (
 
 ),
 
+kpi_complete_through as (
+
+    select * from {{ ref('int_kpi_complete_through') }}
+
+),
+
 as_of as (
 
-    select as_of_at, as_of_date from {{ ref('int_as_of') }}
+    select as_of_at from {{ ref('int_as_of') }}
 
 ),
 
 daily_kpis as (
 
+    -- only complete days count (int_kpi_complete_through has the rule and K04's lag)
     select
-        kpi_catalog.kpi_code,
+        kpi_complete_through.kpi_code,
         kpi_catalog.owner_department,
-        -- K04's numerator looks 72 h past each call: its day counts only once day + 3 days
-        -- < T (same rule as fct_kpi_breach_signals); other days are complete when < T
-        case
-            when kpi_catalog.kpi_code = 'K04' then as_of.as_of_date - 4
-            else as_of.as_of_date - 1
-        end as complete_through
-    from kpi_catalog
-    cross join as_of
-    where kpi_catalog.grain = 'day'
+        kpi_complete_through.complete_through
+    from kpi_complete_through
+    inner join kpi_catalog
+        on kpi_complete_through.kpi_code = kpi_catalog.kpi_code
+    where kpi_complete_through.grain = 'day'
 
 ),
 

@@ -23,52 +23,43 @@ control_chart as (
 
 ),
 
-as_of as (
+kpi_complete_through as (
 
-    select as_of_at, as_of_date from {{ ref('int_as_of') }}
+    select * from {{ ref('int_kpi_complete_through') }}
 
 ),
 
-daily_kpis as (
+as_of as (
 
-    select
-        kpi_catalog.kpi_code,
-        -- a day is complete when day < T; K04's numerator looks 72 h past each call, so its
-        -- day is complete only when day + 3 days < T (same rule in fct_kpi_control_chart)
-        case
-            when kpi_catalog.kpi_code = 'K04' then as_of.as_of_date - 4
-            else as_of.as_of_date - 1
-        end as complete_through
-    from kpi_catalog
-    cross join as_of
-    where kpi_catalog.grain = 'day'
+    select as_of_at from {{ ref('int_as_of') }}
 
 ),
 
 day_values as (
 
+    -- complete days only (int_kpi_complete_through has the rule and K04's lag)
     select kpi_values.*
     from kpi_values
-    inner join daily_kpis
-        on kpi_values.kpi_code = daily_kpis.kpi_code
+    inner join kpi_complete_through
+        on kpi_values.kpi_code = kpi_complete_through.kpi_code
     where
-        kpi_values.period_type = 'day'
-        and kpi_values.period_start <= daily_kpis.complete_through
+        kpi_complete_through.grain = 'day'
+        and kpi_values.period_type = 'day'
+        and kpi_values.period_start <= kpi_complete_through.complete_through
 
 ),
 
 complete_month_values as (
 
-    -- a month is complete once its last day is before T
+    -- a month is complete once its last day is a complete day (before T)
     select kpi_values.*
     from kpi_values
-    inner join kpi_catalog
-        on kpi_values.kpi_code = kpi_catalog.kpi_code
-    cross join as_of
+    inner join kpi_complete_through
+        on kpi_values.kpi_code = kpi_complete_through.kpi_code
     where
-        kpi_catalog.grain = 'month'
+        kpi_complete_through.grain = 'month'
         and kpi_values.period_type = 'month'
-        and kpi_values.period_start + interval 1 month <= as_of.as_of_date
+        and last_day(kpi_values.period_start) <= kpi_complete_through.complete_through
 
 ),
 

@@ -11,33 +11,22 @@ with kpi_values as (
 
 ),
 
-kpi_catalog as (
+kpi_complete_through as (
 
-    select * from {{ ref('kpi_catalog') }}
-
-),
-
-as_of as (
-
-    select as_of_at, as_of_date from {{ ref('int_as_of') }}
+    select * from {{ ref('int_kpi_complete_through') }}
 
 ),
 
 daily_kpis as (
 
+    -- D: the KPI's latest complete day (int_kpi_complete_through has the rule and K04's lag)
     select
-        kpi_catalog.kpi_code,
-        kpi_catalog.direction,
-        -- D: a day is complete when day < T; K04's numerator looks 72 h past each call,
-        -- so its day is complete only when day + 3 days < T (same rule in
-        -- fct_kpi_breach_signals and fct_horizontal_assessment)
-        case
-            when kpi_catalog.kpi_code = 'K04' then as_of.as_of_date - 4
-            else as_of.as_of_date - 1
-        end as latest_day
-    from kpi_catalog
-    cross join as_of
-    where kpi_catalog.grain = 'day'
+        kpi_code,
+        direction,
+        complete_through as latest_day,
+        as_of_at
+    from kpi_complete_through
+    where grain = 'day'
 
 ),
 
@@ -55,7 +44,8 @@ chart_days as (
         daily_kpis.latest_day,
         kpi_values.period_start between daily_kpis.latest_day - 34
             and daily_kpis.latest_day - 7 as in_baseline,
-        kpi_values.period_start > daily_kpis.latest_day - 7 as in_last_week
+        kpi_values.period_start > daily_kpis.latest_day - 7 as in_last_week,
+        daily_kpis.as_of_at
     from kpi_values
     inner join daily_kpis
         on kpi_values.kpi_code = daily_kpis.kpi_code
@@ -194,9 +184,8 @@ final as (
         ) as bad_side_of_centre,
         limits.direction,
         limits.latest_day,
-        as_of.as_of_at
+        limits.as_of_at
     from limits
-    cross join as_of
 
 )
 

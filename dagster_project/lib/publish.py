@@ -1,0 +1,52 @@
+"""The board's published copy of the marts: a separate DuckDB file, replaced atomically.
+
+The board never opens the warehouse: a pipeline run holds its write lock and rebuilds its
+tables. After a run, the marts the board reads are copied into a new file that then
+replaces `<home>/board/board.duckdb` with os.replace: a reader that has the old file open
+keeps its snapshot, the next one sees the new file, nobody sees half-built numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .warehouse import connect
+
+# What the board reads: marts only, never raw facts.
+BOARD_TABLES = (
+    "fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_control_chart", "fct_kpi_breach_signals",
+    "fct_horizontal_assessment", "fct_file_reconciliation", "fct_rejected_rows", "int_as_of",
+    "int_cities", "int_stores", "int_teams", "int_districts", "int_agents", "kpi_catalog",
+    "departments", "raw_files", "raw_deliveries", "qa_suite_results", "qa_expectation_results",
+    "qa_freshness",
+)
+
+
+def board_path(home: Path) -> Path:
+    return home / "board" / "board.duckdb"
+
+
+def publish_board_copy(warehouse: Path, target: Path) -> dict[str, int]:
+    """Copy BOARD_TABLES from the warehouse (attached read-only) into a new file, then swap
+    it in. Nothing else may hold the warehouse open for writing meanwhile."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    con = connect(tmp)
+    try:
+        con.execute(f"attach '{warehouse}' as wh (read_only)")
+        existing = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'wh'"
+        ).fetchall()}
+        for table in BOARD_TABLES:
+            if table in existing:
+                con.execute(f"create table {table} as select * from wh.main.{table}")
+                counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    return counts

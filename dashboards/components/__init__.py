@@ -1,0 +1,1 @@
+"""Pure component builders: data in, Dash components or figures out (no queries here)."""

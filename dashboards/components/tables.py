@@ -1,0 +1,210 @@
+"""Tables of the KPI detail, ranking and health pages, and the small pure rules behind
+them (RAG status of a drill-down row, leaderboards with a minimum sample)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+from dash import dcc, html
+
+from .common import format_value, rag_badge
+
+
+def is_missing(value) -> bool:
+    """None, NaN, NaT or pd.NA (a scalar)."""
+    if value is None or isinstance(value, str):
+        return False if isinstance(value, str) else True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def rag_status(numerator, denominator, target, red_threshold, direction: str,
+               scale: int = 1) -> str:
+    """The catalog's RAG rule, compared exactly: numerator x scale against
+    threshold x denominator (kpi-catalog.md, Status)."""
+    if is_missing(denominator) or int(denominator) == 0 or is_missing(numerator):
+        return "no_data"
+    left = Decimal(int(numerator)) * scale
+    den = Decimal(int(denominator))
+    goal, red = Decimal(str(target)) * den, Decimal(str(red_threshold)) * den
+    if direction == "up":
+        return "green" if left >= goal else ("red" if left < red else "amber")
+    return "green" if left <= goal else ("red" if left > red else "amber")
+
+
+def with_values(members: pd.DataFrame, kpi: dict) -> pd.DataFrame:
+    """Adds value (numerator x scale / denominator, None without denominator) and status."""
+    out = members.copy()
+    scale = int(kpi["scale"])
+    out["value"] = [float(n) * scale / float(d) if not is_missing(d) and d else None
+                    for n, d in zip(out["numerator"], out["denominator"])]
+    out["status"] = [rag_status(n, d, kpi["target"], kpi["red_threshold"], kpi["direction"],
+                                scale) for n, d in zip(out["numerator"], out["denominator"])]
+    return out
+
+
+def min_denominator(denominators: Iterable, floor: int = 2) -> int:
+    """Smallest sample a member needs to enter a leaderboard: the median denominator of the
+    members with data (so half of them qualify), at least `floor`."""
+    values = sorted(int(d) for d in denominators if not is_missing(d) and int(d) > 0)
+    if not values:
+        return floor
+    mid = len(values) // 2
+    median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    return max(floor, math.ceil(median))
+
+
+def leaderboards(members: pd.DataFrame, direction: str, min_n: int, size: int = 10
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(best, worst) `size` members by value among those with denominator >= min_n and a
+    key; ties broken by the larger sample, then the key."""
+    eligible = members[members["member"].notna() & members["value"].notna()
+                       & (members["denominator"] >= min_n)]
+    up = direction == "up"
+    best = eligible.sort_values(["value", "denominator", "member"],
+                                ascending=[not up, False, True]).head(size)
+    worst = eligible.sort_values(["value", "denominator", "member"],
+                                 ascending=[up, False, True]).head(size)
+    return best, worst
+
+
+def simple_table(columns: Sequence[tuple[str, str]], records: Iterable[dict], table_id: str,
+                 numeric: Iterable[str] = (), render: dict[str, Callable[[Any], Any]] | None
+                 = None, row_id: Callable[[dict], Any] | None = None) -> html.Table:
+    """columns: (key, header label); render: key -> cell content builder."""
+    numeric, render = set(numeric), render or {}
+    body = []
+    for record in records:
+        cells = []
+        for key, _ in columns:
+            value = record.get(key)
+            content = render[key](value) if key in render else (
+                "—" if is_missing(value) else str(value))
+            cells.append(html.Td(content, className="num" if key in numeric else None))
+        attrs = {"id": row_id(record)} if row_id else {}
+        body.append(html.Tr(cells, **attrs))
+    return html.Table([html.Thead(html.Tr([html.Th(label) for _, label in columns])),
+                       html.Tbody(body)], className="data", id=table_id)
+
+
+def _status_cell(labels: dict[str, str]):
+    return lambda status: rag_badge(status or "no_data", labels[status or "no_data"])
+
+
+def _int(value) -> str:
+    return "—" if is_missing(value) else f"{int(value):,}"
+
+
+def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dict[str, str],
+                         day_label: str, month_label: str, show_day: bool = True) -> html.Table:
+    """Every city's value, numerator, denominator and status on the day and in the month
+    (month only for month KPIs)."""
+    prefixes = ("day", "month") if show_day else ("month",)
+    titles = {"day": day_label, "month": month_label}
+    header = html.Thead([
+        html.Tr([html.Th(labels["city"], rowSpan=2)]
+                + [html.Th(titles[p], colSpan=4) for p in prefixes]),
+        html.Tr([html.Th(labels[k]) for k in ("value", "numerator", "denominator", "status")]
+                * len(prefixes)),
+    ])
+    body = []
+    for row in cities.itertuples(index=False):
+        name = row.city_name_zh if lang == "zh" else row.city_name_en
+        cells = [html.Td(f"{row.city_code} {name}")]
+        for prefix in prefixes:
+            status = getattr(row, f"{prefix}_status")
+            cells += [
+                html.Td(format_value(getattr(row, f"{prefix}_value"), unit), className="num",
+                        **{"data-field": f"{prefix}-value"}),
+                html.Td(_int(getattr(row, f"{prefix}_numerator")), className="num",
+                        **{"data-field": f"{prefix}-numerator"}),
+                html.Td(_int(getattr(row, f"{prefix}_denominator")), className="num",
+                        **{"data-field": f"{prefix}-denominator"}),
+                html.Td(rag_badge(status, labels[status]), **{"data-field": f"{prefix}-status"}),
+            ]
+        body.append(html.Tr(cells, id={"type": "kpi-city-row", "city": row.city_code},
+                            className=f"row-{getattr(row, prefixes[0] + '_status')}"))
+    return html.Table([header, html.Tbody(body)], className="data", id="kpi-city-table")
+
+
+def member_table(members: pd.DataFrame, unit: str, labels: dict[str, str], table_id: str,
+                 member_label: str, total: bool = True) -> html.Table:
+    """A drill-down level: one row per member (a missing key shown as 'not attributed'),
+    with a total row in the footer."""
+    def row(record, member_id: str | None, cls: str | None = None):
+        return html.Tr([
+            html.Td(record["name"]),
+            html.Td(format_value(record["value"], unit), className="num", **{"data-field": "value"}),
+            html.Td(_int(record["numerator"]), className="num", **{"data-field": "numerator"}),
+            html.Td(_int(record["denominator"]), className="num", **{"data-field": "denominator"}),
+            html.Td(rag_badge(record["status"], labels[record["status"]])),
+        ], className=cls, **({"data-member": member_id} if member_id is not None else {}))
+
+    body = []
+    for record in members.to_dict("records"):
+        key = record["member"]
+        name = record.get("member_name")
+        label = (labels["not_attributed"] if is_missing(key) else
+                 f"{key}" if is_missing(name) or name == key else f"{key} {name}")
+        body.append(row({**record, "name": label}, "" if is_missing(key) else str(key)))
+    parts = [html.Thead(html.Tr([html.Th(h) for h in (
+        member_label, labels["value"], labels["numerator"], labels["denominator"],
+        labels["status"])])), html.Tbody(body)]
+    if total and not members.empty:
+        num, den = int(members["numerator"].sum()), int(members["denominator"].sum())
+        parts.append(html.Tfoot(html.Tr([
+            html.Td(labels["total"]), html.Td(""), html.Td(f"{num:,}", className="num"),
+            html.Td(f"{den:,}", className="num"), html.Td("")])))
+    return html.Table(parts, className="data", id=table_id)
+
+
+def leaderboard_table(members: pd.DataFrame, unit: str, labels: dict[str, str],
+                      table_id: str) -> html.Table:
+    body = []
+    for i, record in enumerate(members.to_dict("records"), start=1):
+        name = record.get("member_name")
+        key = record["member"]
+        body.append(html.Tr([
+            html.Td(str(i), className="num"),
+            html.Td(str(key) if is_missing(name) or name == key else f"{key} {name}"),
+            html.Td(format_value(record["value"], unit), className="num"),
+            html.Td(_int(record["denominator"]), className="num"),
+            html.Td(rag_badge(record["status"], labels[record["status"]])),
+        ]))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in (
+        "#", labels["member"], labels["value"], "n", labels["status"])])), html.Tbody(body)],
+        className="data leaderboard", id=table_id)
+
+
+def ranking_table(scores: pd.DataFrame, lang: str, labels: dict[str, str], table_id: str,
+                  link: Callable[[str], str | None] | None = None) -> html.Table:
+    def pct(value):
+        return "—" if is_missing(value) else f"{float(value) * 100:.1f}%"
+
+    body = []
+    for r in scores.to_dict("records"):
+        name = r["name_zh"] if lang == "zh" else r["name_en"]
+        label = f"{r['scope_code']} {'' if is_missing(name) else name}".strip()
+        href = link(r["scope_code"]) if link else None
+        body.append(html.Tr([
+            html.Td("—" if is_missing(r["rank"]) else str(int(r["rank"])), className="num",
+                    **{"data-field": "rank"}),
+            html.Td(dcc.Link(label, href=href) if href else label),
+            html.Td("—" if is_missing(r["score"]) else f"{float(r['score']):.2f}",
+                    className="num", **{"data-field": "score"}),
+            html.Td(pct(r["attainment"]), className="num"),
+            html.Td(f"{_int(r['green_values'])} / {_int(r['kpi_values'])}", className="num"),
+            html.Td(pct(r["on_time_share"]), className="num"),
+            html.Td(f"{_int(r['on_time_issues'])} / {_int(r['issues'])}", className="num"),
+            html.Td(_int(r["overdue_issues"]), className="num"),
+            html.Td(pct(r["reopen_rate"]), className="num"),
+        ], id={"type": f"{table_id}-row", "scope": r["scope_code"]}))
+    head = ("rank", "scope", "score", "attainment", "green_of_values", "on_time_share",
+            "on_time_of_issues", "overdue", "reopen_rate")
+    return html.Table([html.Thead(html.Tr([html.Th(labels[k]) for k in head])),
+                       html.Tbody(body)], className="data", id=table_id)

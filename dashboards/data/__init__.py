@@ -1,0 +1,60 @@
+"""The board's data access: all SQL lives in this package (one module per domain).
+
+Pages read the published copy of the marts (`<home>/board/board.duckdb`), never the
+warehouse and never raw facts. A pipeline run replaces that file atomically; the next
+query after a swap opens the new file (read-only), queries in flight finish on the old one.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.publish import board_path
+
+from ..context import board
+
+_lock = threading.Lock()
+_open: dict[Path, tuple[tuple[int, int], duckdb.DuckDBPyConnection]] = {}
+
+
+class NoBoardData(Exception):
+    """No pipeline run has published the marts yet."""
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    path = board_path(board().settings.home)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise NoBoardData(str(path)) from None
+    key = (stat.st_ino, stat.st_mtime_ns)
+    with _lock:
+        cached = _open.get(path)
+        if cached is None or cached[0] != key:
+            con = duckdb.connect(str(path), read_only=True, config={
+                "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+            _open[path] = (key, con)
+            return con
+        return cached[1]
+
+
+def frame(sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """A query's (small) result as a DataFrame; each call on its own cursor (thread-safe)."""
+    cursor = _connection().cursor()
+    try:
+        return cursor.execute(sql, params or {}).df()
+    finally:
+        cursor.close()
+
+
+def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    cursor = _connection().cursor()
+    try:
+        return cursor.execute(sql, params or {}).fetchall()
+    finally:
+        cursor.close()

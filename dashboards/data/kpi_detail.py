@@ -1,0 +1,236 @@
+"""KPI detail page: definition, trend, control chart, city breakdown, drill-down and the
+hotline's agent / team / site / management views. Every query is bounded by KPI code and
+a date range (and region or member where there is one)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from . import frame, rows
+
+HOTLINE_KPIS = ("K02", "K03", "K04")
+FIELD_KPIS = ("K11", "K12", "K13", "K14")
+
+# drill-down level -> (column of fct_kpi_drilldown, name expression, join). A fixed map:
+# levels come from the page, never straight into SQL.
+LEVELS: dict[str, tuple[str, str, str]] = {
+    "store": ("store_id", "s.store_name",
+              "left join int_stores as s on s.store_id = d.store_id"),
+    "district": ("district_code", "x.district_name_zh",
+                 "left join int_districts as x on x.district_code = d.district_code"),
+    "team": ("team_id", "t.team_name", "left join int_teams as t on t.team_id = d.team_id"),
+    "site": ("site_id", "d.site_id", ""),
+    "agent": ("agent_id", "t.team_name",
+              "left join int_agents as a on a.agent_id = d.agent_id "
+              "left join int_teams as t on t.team_id = a.team_id"),
+    "skill_group": ("skill_group", "d.skill_group", ""),
+}
+
+
+def drill_levels(kpi_code: str) -> tuple[str, ...]:
+    """The levels below the city a KPI can be drilled into."""
+    if kpi_code == "K01":
+        return ("store",)
+    if kpi_code in FIELD_KPIS:
+        return ("team", "district")
+    if kpi_code in HOTLINE_KPIS:
+        return ("skill_group", "site", "team", "agent")
+    return ()
+
+
+def kpi_info(kpi_code: str) -> dict | None:
+    found = frame("""
+        select c.*, d.department_name_zh, d.department_name_en
+        from kpi_catalog as c left join departments as d
+          on d.department_code = c.owner_department
+        where c.kpi_code = $k
+    """, {"k": kpi_code})
+    return None if found.empty else found.iloc[0].to_dict()
+
+
+def kpi_codes() -> list[str]:
+    return [r[0] for r in rows("select kpi_code from kpi_catalog order by kpi_code")]
+
+
+def latest_periods(kpi_code: str) -> tuple[date | None, date | None]:
+    """(latest day, its month) with values for the KPI; for month KPIs (None, latest month)."""
+    found = rows("""
+        select max(period_start) filter (where period_type = 'day'),
+               max(period_start) filter (where period_type = 'month')
+        from fct_kpi_values where kpi_code = $k and region_code = 'JS'
+          and period_type in ('day', 'month')
+    """, {"k": kpi_code})
+    day, month = found[0] if found else (None, None)
+    if day is not None:
+        month = day.replace(day=1)
+    return day, month
+
+
+def trend(kpi_code: str, region: str, period_type: str, since: date | None) -> pd.DataFrame:
+    return frame("""
+        select period_start, numerator, denominator, value, status
+        from fct_kpi_values
+        where kpi_code = $k and region_code = $r and period_type = $pt
+          and ($since is null or period_start >= $since)
+        order by period_start
+    """, {"k": kpi_code, "r": region, "pt": period_type, "since": since})
+
+
+def control_chart(kpi_code: str, region: str) -> pd.DataFrame:
+    return frame("""
+        select day, numerator, denominator, p, centre, ucl, lcl, in_baseline, in_last_week,
+               beyond_limit_bad_side, bad_side_of_centre, latest_day
+        from fct_kpi_control_chart
+        where kpi_code = $k and region_code = $r
+        order by day
+    """, {"k": kpi_code, "r": region})
+
+
+def r4_signals(kpi_code: str) -> pd.DataFrame:
+    """R4 early warnings of the KPI (any region), newest first."""
+    return frame("""
+        select region_code, period_start, status, value, numerator, denominator, detail
+        from fct_kpi_breach_signals
+        where kpi_code = $k and rule = 'R4'
+        order by period_start desc, region_code
+    """, {"k": kpi_code})
+
+
+def city_breakdown(kpi_code: str, day: date | None, month: date | None) -> pd.DataFrame:
+    """Every city with the KPI's value on `day` and in `month` (None where no row)."""
+    return frame("""
+        with d as (
+            select region_code, numerator, denominator, value, status from fct_kpi_values
+            where kpi_code = $k and period_type = 'day' and period_start = $day
+        ), m as (
+            select region_code, numerator, denominator, value, status from fct_kpi_values
+            where kpi_code = $k and period_type = 'month' and period_start = $month
+        )
+        select c.city_code, c.city_name_zh, c.city_name_en,
+               d.numerator as day_numerator, d.denominator as day_denominator,
+               d.value as day_value, coalesce(d.status, 'no_data') as day_status,
+               m.numerator as month_numerator, m.denominator as month_denominator,
+               m.value as month_value, coalesce(m.status, 'no_data') as month_status
+        from int_cities as c
+        left join d on d.region_code = c.city_code
+        left join m on m.region_code = c.city_code
+        order by c.city_code
+    """, {"k": kpi_code, "day": day, "month": month})
+
+
+def drilldown(kpi_code: str, level: str, region: str, start: date, end: date) -> pd.DataFrame:
+    """Numerator and denominator per member of `level` (key NULL = not attributed) for the
+    days start..end, in one city or (region JS) the province."""
+    column, name, join = LEVELS[level]
+    return frame(f"""
+        with d as (
+            select {column}, sum(numerator)::bigint as numerator,
+                   sum(denominator)::bigint as denominator
+            from fct_kpi_drilldown
+            where kpi_code = $k and activity_date between $start and $end
+              and ($r = 'JS' or city_code = $r)
+            group by {column}
+        )
+        select d.{column} as member, {name} as member_name, d.numerator, d.denominator
+        from d {join}
+        order by d.{column} nulls last
+    """, {"k": kpi_code, "r": region, "start": start, "end": end})
+
+
+# -- the hotline's four levels -----------------------------------------------------------
+
+def hotline_sites() -> list[str]:
+    return [r[0] for r in rows(
+        "select distinct site_id from int_teams where team_type = 'hotline' "
+        "and site_id is not null order by 1")]
+
+
+def hotline_teams() -> pd.DataFrame:
+    return frame("""
+        select team_id, team_name, site_id, city_code from int_teams
+        where team_type = 'hotline' order by site_id, team_id
+    """)
+
+
+def hotline_agents() -> pd.DataFrame:
+    return frame("""
+        select a.agent_id, a.team_id, t.team_name, t.site_id
+        from int_agents as a join int_teams as t using (team_id)
+        where t.team_type = 'hotline'
+        order by a.agent_id
+    """)
+
+
+def busiest_agent(kpi_code: str, start: date, end: date) -> str | None:
+    """The agent with the largest denominator in the period (the agent view's default)."""
+    found = rows("""
+        select agent_id from fct_kpi_drilldown
+        where kpi_code = $k and activity_date between $start and $end and agent_id is not null
+        group by agent_id order by sum(denominator) desc, agent_id limit 1
+    """, {"k": kpi_code, "start": start, "end": end})
+    return found[0][0] if found else None
+
+
+def agent_daily(kpi_code: str, agent_id: str, start: date, end: date) -> pd.DataFrame:
+    """Per day: the agent's numerator/denominator and their team's."""
+    return frame("""
+        with team as (select team_id from int_agents where agent_id = $a),
+        days as (
+            select activity_date,
+                   sum(numerator) filter (where agent_id = $a)::bigint as agent_numerator,
+                   sum(denominator) filter (where agent_id = $a)::bigint as agent_denominator,
+                   sum(numerator)::bigint as team_numerator,
+                   sum(denominator)::bigint as team_denominator
+            from fct_kpi_drilldown
+            where kpi_code = $k and activity_date between $start and $end
+              and team_id = (select team_id from team)
+            group by activity_date
+        )
+        select * from days order by activity_date
+    """, {"k": kpi_code, "a": agent_id, "start": start, "end": end})
+
+
+def team_agents(kpi_code: str, team_id: str, start: date, end: date) -> pd.DataFrame:
+    """The team's agents (all of them, also without calls) with their sums."""
+    return frame("""
+        with d as (
+            select agent_id, sum(numerator)::bigint as numerator,
+                   sum(denominator)::bigint as denominator
+            from fct_kpi_drilldown
+            where kpi_code = $k and activity_date between $start and $end and team_id = $t
+            group by agent_id
+        )
+        select a.agent_id as member, a.agent_id as member_name,
+               coalesce(d.numerator, 0) as numerator, coalesce(d.denominator, 0) as denominator
+        from int_agents as a left join d using (agent_id)
+        where a.team_id = $t
+        order by a.agent_id
+    """, {"k": kpi_code, "t": team_id, "start": start, "end": end})
+
+
+def site_teams(kpi_code: str, site_id: str, start: date, end: date) -> pd.DataFrame:
+    return frame("""
+        with d as (
+            select team_id, sum(numerator)::bigint as numerator,
+                   sum(denominator)::bigint as denominator
+            from fct_kpi_drilldown
+            where kpi_code = $k and activity_date between $start and $end and site_id = $s
+            group by team_id
+        )
+        select t.team_id as member, t.team_name as member_name,
+               coalesce(d.numerator, 0) as numerator, coalesce(d.denominator, 0) as denominator
+        from int_teams as t left join d using (team_id)
+        where t.site_id = $s and t.team_type = 'hotline'
+        order by t.team_id
+    """, {"k": kpi_code, "s": site_id, "start": start, "end": end})
+
+
+def period_range(period_type: str, day: date) -> tuple[date, date]:
+    """The days a drill-down covers: the day itself, or its month up to that day."""
+    return (day.replace(day=1), day) if period_type == "month" else (day, day)
+
+
+def window(day: date, days: int) -> tuple[date, date]:
+    return day - timedelta(days=days - 1), day

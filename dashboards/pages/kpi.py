@@ -1,0 +1,429 @@
+"""KPI detail: definition, trend with target and red lines, Laney p' control chart with R4
+warnings, breakdown by city, drill-down below the city with leaderboards, and for the
+hotline KPIs the agent / team lead / site / management views."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+import dash
+import flask
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards.components.charts import (agent_vs_team_figure, control_chart_figure,
+                                          rag_bar_figure, trend_figure)
+from dashboards.components.common import empty_state, format_target, format_value, rag_badge
+from dashboards.components.tables import (city_breakdown_table, leaderboard_table,
+                                          leaderboards, member_table, min_denominator,
+                                          simple_table, with_values)
+from dashboards.data import NoBoardData
+from dashboards.data import kpi_detail as data
+from dashboards.data import kpis as kpi_data
+from dashboards.i18n import kpi_name, language, t
+
+dash.register_page(__name__, path_template="/kpi/<code>", name="kpi", title="QualityLoop · KPI")
+
+GRAPH_CONFIG = {"displayModeBar": False}
+TREND_DAYS = 90
+AGENT_DAYS = 28
+LABEL_KEYS = ("value", "target", "status", "green", "amber", "red", "no_data", "red_threshold",
+              "baseline", "centre", "out_of_control", "city", "numerator", "denominator",
+              "total", "not_attributed", "member", "agent", "team")
+
+
+def _labels() -> dict[str, str]:
+    return {k: t(k) for k in LABEL_KEYS}
+
+
+def _graph(graph_id: str, figure) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG)
+
+
+def _section(title: str, *children, section_id: str | None = None) -> html.Section:
+    attrs = {"id": section_id} if section_id else {}
+    return html.Section([html.H3(title), *children], className="card", **attrs)
+
+
+def _month_complete(month: date) -> bool:
+    """A month is complete once the data reaches its last day (T is past its end)."""
+    if "kpi_as_of" not in flask.g:  # once per request
+        flask.g.kpi_as_of = kpi_data.as_of()
+    stamp = flask.g.kpi_as_of
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return bool(stamp) and following <= stamp[1] + timedelta(days=1)
+
+
+def _period_labels(day: date | None, month: date | None) -> tuple[str, str]:
+    month_label = t("month")
+    if month:
+        month_label = f"{t('month')} {month:%Y-%m}" + (
+            "" if _month_complete(month) else f" ({t('month_to_date')})")
+    return (f"{t('day')} {day.isoformat()}" if day else t("day"), month_label)
+
+
+# -- header ------------------------------------------------------------------------------
+
+def header(kpi: dict, lang: str) -> html.Div:
+    other = kpi["name_en"] if lang == "zh" else kpi["name_zh"]
+    dept = kpi["department_name_zh"] if lang == "zh" else kpi["department_name_en"]
+    facts = [
+        (t("target"), format_target(kpi["target"], kpi["unit"])),
+        (t("red_threshold"), format_target(kpi["red_threshold"], kpi["unit"])),
+        (t("direction"), t("direction_up" if kpi["direction"] == "up" else "direction_down")),
+        (t("owner_department"), f"{kpi['owner_department']} {dept or ''}"),
+        (t("grain"), t(kpi["grain"])),
+        (t("unit"), t(f"unit_{kpi['unit']}")),
+    ]
+    return html.Div([
+        html.H2([html.Span(kpi["kpi_code"], className="kpi-code"), " ",
+                 kpi_name(kpi["kpi_code"], lang)], id="kpi-title"),
+        html.Div(other, className="kpi-subtitle"),
+        html.Dl([part for label, value in facts for part in (html.Dt(label), html.Dd(value))],
+                className="kpi-facts", id="kpi-facts"),
+    ], className="kpi-header")
+
+
+# -- trend and control chart --------------------------------------------------------------
+
+def trend_section(kpi: dict, region: str, period_type: str, day: date | None) -> html.Section:
+    code = kpi["kpi_code"]
+    grain = "month" if kpi["grain"] == "month" else period_type
+    since = None
+    if grain == "day" and day is not None:
+        since = data.window(day, TREND_DAYS)[0]
+    points = data.trend(code, region, grain, since)
+    figure = trend_figure(points, kpi["target"], kpi["red_threshold"], kpi["unit"], _labels(),
+                          monthly=grain == "month")
+    title = t("trend_title_month" if grain == "month" else "trend_title_day")
+    body = _graph("kpi-trend", figure) if not points.empty else empty_state(t("no_values"))
+    return _section(title, body, section_id="kpi-trend-section")
+
+
+def control_section(kpi: dict, region: str, lang: str) -> html.Section:
+    if kpi["grain"] != "day":
+        return _section(t("control_title"), empty_state(t("control_note_month")),
+                        section_id="kpi-control-section")
+    chart = data.control_chart(kpi["kpi_code"], region)
+    signals = data.r4_signals(kpi["kpi_code"])
+    latest = chart["latest_day"].iloc[0] if not chart.empty else None
+    if latest is not None:
+        signals = signals[signals["period_start"] == latest]
+    here = signals[signals["region_code"] == region]
+    warnings = html.Div([
+        html.Div([html.Strong(f"{t('r4_title')} ({region}) "),
+                  *( [rag_badge("amber", f"{r.period_start} · {r.detail}")
+                      for r in here.itertuples(index=False)] or [html.Span(t("r4_none"))])],
+                 id="kpi-r4-here"),
+        simple_table([("region_code", t("region")), ("period_start", t("day")),
+                      ("value", t("value")), ("denominator", "n"), ("detail", t("detail"))],
+                     signals.to_dict("records"), "kpi-r4",
+                     numeric=("value", "denominator"),
+                     render={"value": lambda v: format_value(v, kpi["unit"]),
+                             "period_start": lambda d: str(d)[:10]})
+        if not signals.empty else html.Div(t("r4_none_anywhere"), className="muted"),
+    ], className="r4-warnings")
+    body = (_graph("kpi-control", control_chart_figure(chart, _labels()))
+            if not chart.empty else empty_state(t("no_values")))
+    return _section(t("control_title"), html.P(t("control_note"), className="muted"), body,
+                    warnings, section_id="kpi-control-section")
+
+
+# -- city breakdown -----------------------------------------------------------------------
+
+def city_section(kpi: dict, period_type: str, day: date | None, month: date | None,
+                 lang: str) -> html.Section:
+    cities = data.city_breakdown(kpi["kpi_code"], day, month)
+    day_label, month_label = _period_labels(day, month)
+    show_day = kpi["grain"] == "day"
+    prefix = "month" if (period_type == "month" or not show_day) else "day"
+    names = [f"{r.city_code} {r.city_name_zh if lang == 'zh' else r.city_name_en}"
+             for r in cities.itertuples(index=False)]
+    figure = rag_bar_figure(names, list(cities[f"{prefix}_value"]),
+                            list(cities[f"{prefix}_status"]), kpi["unit"], kpi["target"],
+                            _labels())
+    table = city_breakdown_table(cities, kpi["unit"], lang, _labels(), day_label, month_label,
+                                 show_day=show_day)
+    return _section(t("city_breakdown"), html.Div([
+        html.Div(table, className="scroll"),
+        html.Div([html.H4(day_label if prefix == "day" else month_label),
+                  _graph("kpi-city-bar", figure)]),
+    ], className="two-col"), section_id="kpi-city-section")
+
+
+# -- drill-down ---------------------------------------------------------------------------
+
+def level_block(kpi: dict, members, level: str, full_table: bool = True) -> html.Div:
+    labels = _labels()
+    members = with_values(members, kpi)
+    min_n = min_denominator(members["denominator"])
+    best, worst = leaderboards(members, kpi["direction"], min_n)
+    parts = [html.H4(t(f"level_{level}"))]
+    if full_table:
+        parts.append(html.Div(member_table(members, kpi["unit"], labels, f"drill-{level}",
+                                           t(f"level_{level}")), className="scroll"))
+    parts.append(html.Div([
+        html.Div([html.H5(f"{t('best')} 10"),
+                  leaderboard_table(best, kpi["unit"], labels, f"drill-{level}-best")]),
+        html.Div([html.H5(f"{t('worst')} 10"),
+                  leaderboard_table(worst, kpi["unit"], labels, f"drill-{level}-worst")]),
+    ], className="two-col"))
+    parts.append(html.P(t("min_n_note").format(n=min_n), className="muted"))
+    return html.Div(parts, className="drill-level", id=f"drill-level-{level}")
+
+
+def drilldown_section(kpi: dict, region: str, period_type: str, day: date | None,
+                      month: date | None) -> html.Section | None:
+    levels = data.drill_levels(kpi["kpi_code"])
+    if not levels or day is None:
+        return None
+    start, end = data.period_range(period_type, day)
+    blocks = [level_block(kpi, data.drilldown(kpi["kpi_code"], level, region, start, end), level,
+                          full_table=level != "agent")
+              for level in levels]
+    scope = t("province") if region == "JS" else region
+    period = _period_labels(day, month)[0 if period_type == "day" else 1]
+    return _section(f"{t('drilldown_title')} · {scope} · {period}", *blocks,
+                    section_id="kpi-drilldown")
+
+
+# -- the hotline's four levels ------------------------------------------------------------
+
+def agent_view(kpi: dict, agent_id: str | None, day: date) -> html.Div:
+    if not agent_id:
+        return empty_state(t("no_values"))
+    start, end = data.window(day, AGENT_DAYS)
+    days = data.agent_daily(kpi["kpi_code"], agent_id, start, end)
+    labels = {**_labels(), "agent": agent_id, "team": t("team_average")}
+    records = []
+    for r in days.to_dict("records"):
+        agent = with_values_row(kpi, r["agent_numerator"], r["agent_denominator"])
+        team = with_values_row(kpi, r["team_numerator"], r["team_denominator"])
+        records.append({"day": str(r["activity_date"])[:10], "agent_value": agent,
+                        "agent_n": r["agent_denominator"], "team_value": team,
+                        "team_n": r["team_denominator"]})
+    fmt = lambda v: format_value(v, kpi["unit"])  # noqa: E731
+    return html.Div([
+        _graph("hotline-agent-graph", agent_vs_team_figure(days, int(kpi["scale"]),
+                                                           kpi["target"], kpi["unit"], labels)),
+        simple_table([("day", t("day")), ("agent_value", t("agent")), ("agent_n", "n"),
+                      ("team_value", t("team_average")), ("team_n", "n")],
+                     reversed(records), "hotline-agent-table",
+                     numeric=("agent_value", "agent_n", "team_value", "team_n"),
+                     render={"agent_value": fmt, "team_value": fmt,
+                             "agent_n": lambda v: "0" if v is None or v != v else str(int(v))}),
+    ])
+
+
+def with_values_row(kpi: dict, numerator, denominator):
+    if denominator is None or denominator != denominator or not denominator:
+        return None
+    return float(numerator) * int(kpi["scale"]) / float(denominator)
+
+
+def ranked_block(kpi: dict, members, level: str, table_id: str) -> html.Div:
+    """Members ranked best first; those under the minimum sample listed last."""
+    members = with_values(members, kpi)
+    min_n = min_denominator(members["denominator"])
+    up = kpi["direction"] == "up"
+    members = members.assign(eligible=members["denominator"] >= min_n)
+    members = members.sort_values(["eligible", "value", "denominator"],
+                                  ascending=[False, not up, False], na_position="last")
+    return html.Div([
+        html.Div(member_table(members, kpi["unit"], _labels(), table_id, t(f"level_{level}")),
+                 className="scroll"),
+        html.P(t("ranked_note").format(n=min_n), className="muted"),
+    ])
+
+
+def team_view(kpi: dict, team_id: str | None, start: date, end: date) -> html.Div:
+    if not team_id:
+        return empty_state(t("no_values"))
+    return ranked_block(kpi, data.team_agents(kpi["kpi_code"], team_id, start, end), "agent",
+                        "hotline-team-table")
+
+
+def site_view(kpi: dict, site_id: str | None, start: date, end: date) -> html.Div:
+    if not site_id:
+        return empty_state(t("no_values"))
+    members = with_values(data.site_teams(kpi["kpi_code"], site_id, start, end), kpi)
+    figure = rag_bar_figure([f"{m} {n}" for m, n in zip(members["member"], members["member_name"])],
+                            list(members["value"]), list(members["status"]), kpi["unit"],
+                            kpi["target"], _labels())
+    return html.Div([ranked_block(kpi, members[["member", "member_name", "numerator",
+                                                "denominator"]], "team", "hotline-site-table"),
+                     _graph("hotline-site-graph", figure)], className="two-col")
+
+
+def management_view(kpi: dict, start: date, end: date) -> html.Div:
+    blocks = []
+    for level in ("skill_group", "site"):
+        members = with_values(data.drilldown(kpi["kpi_code"], level, "JS", start, end), kpi)
+        names = [t("not_attributed") if m is None or m != m else str(m) for m in members["member"]]
+        blocks.append(html.Div([
+            html.H4(t(f"level_{level}")),
+            member_table(members, kpi["unit"], _labels(), f"hotline-mgmt-{level}",
+                         t(f"level_{level}")),
+            _graph(f"hotline-mgmt-{level}-graph",
+                   rag_bar_figure(names, list(members["value"]), list(members["status"]),
+                                  kpi["unit"], kpi["target"], _labels())),
+        ]))
+    return html.Div(blocks, className="two-col")
+
+
+def hotline_section(kpi: dict, period_type: str, day: date | None,
+                    month: date | None) -> html.Section | None:
+    if kpi["kpi_code"] not in data.HOTLINE_KPIS or day is None:
+        return None
+    agents = data.hotline_agents()
+    teams = data.hotline_teams()
+    sites = data.hotline_sites()
+    first_agent = data.busiest_agent(kpi["kpi_code"], *data.window(day, AGENT_DAYS)) or (
+        agents["agent_id"].iloc[0] if not agents.empty else None)
+    first_team = teams["team_id"].iloc[0] if not teams.empty else None
+    first_site = sites[0] if sites else None
+    period = _period_labels(day, month)[0 if period_type == "day" else 1]
+
+    def picker(picker_id, label, options, value):
+        return html.Label([label, dcc.Dropdown(id=picker_id, options=options, value=value,
+                                               clearable=False)], className="picker")
+
+    tabs = dcc.Tabs(id="hotline-tabs", value="agent", children=[
+        dcc.Tab(label=t("view_agent"), value="agent", id="hotline-tab-agent", children=[
+            picker("hotline-agent", t("pick_agent"),
+                   [{"label": f"{r.agent_id} · {r.team_name}", "value": r.agent_id}
+                    for r in agents.itertuples(index=False)], first_agent),
+            html.P(t("agent_note").format(days=AGENT_DAYS), className="muted"),
+            dcc.Loading(html.Div(id="hotline-agent-content"))]),
+        dcc.Tab(label=t("view_team"), value="team", id="hotline-tab-team", children=[
+            picker("hotline-team", t("pick_team"),
+                   [{"label": f"{r.team_id} {r.team_name}", "value": r.team_id}
+                    for r in teams.itertuples(index=False)], first_team),
+            html.P(period, className="muted"),
+            dcc.Loading(html.Div(id="hotline-team-content"))]),
+        dcc.Tab(label=t("view_site"), value="site", id="hotline-tab-site", children=[
+            picker("hotline-site", t("pick_site"), [{"label": s, "value": s} for s in sites],
+                   first_site),
+            html.P(period, className="muted"),
+            dcc.Loading(html.Div(id="hotline-site-content"))]),
+        dcc.Tab(label=t("view_management"), value="management", id="hotline-tab-management",
+                children=[html.P(f"{t('province')} · {period}", className="muted"),
+                          dcc.Loading(html.Div(id="hotline-management-content"))]),
+    ])
+    return _section(t("hotline_views"), tabs, section_id="hotline-views")
+
+
+# -- the page -----------------------------------------------------------------------------
+
+def kpi_content(code: str, region: str, period_type: str) -> html.Div:
+    lang = language()
+    kpi = data.kpi_info(code)
+    if kpi is None:
+        return empty_state(t("unknown_kpi"))
+    if kpi["grain"] == "month":
+        period_type = "month"
+    day, month = data.latest_periods(code)
+    if month is None:
+        return empty_state(t("no_values"))
+    parts = [
+        dcc.Store(id="kpi-context", data={"code": code, "period_type": period_type,
+                                          "region": region,
+                                          "day": day.isoformat() if day else None}),
+        html.Div([trend_section(kpi, region, period_type, day),
+                  control_section(kpi, region, lang)], className="two-col"),
+        city_section(kpi, period_type, day, month, lang),
+        dcc.Loading(html.Div(id="kpi-drilldown-content")),
+        hotline_section(kpi, period_type, day, month),
+    ]
+    return html.Div([p for p in parts if p is not None])
+
+
+def layout(code: str = "K01", region: str = "JS", period_type: str = "day", **_):
+    lang = language()
+    try:
+        kpi = data.kpi_info(code)
+        codes = data.kpi_codes()
+        regions = kpi_data.regions()
+        stamp = kpi_data.as_of()
+    except NoBoardData:
+        return empty_state(t("no_board_data"))
+    if kpi is None:
+        return empty_state(t("unknown_kpi"))
+    if region not in {c for c, _, _ in regions}:
+        region = "JS"
+    if period_type not in ("day", "month") or kpi["grain"] == "month":
+        period_type = "month" if kpi["grain"] == "month" else "day"
+    query = "?" + urlencode({"region": region})
+    return html.Div([
+        html.Nav([dcc.Link(c, href=f"/kpi/{c}{query}",
+                           className="kpi-pill" + (" active" if c == code else ""))
+                  for c in codes], className="kpi-pills", id="kpi-pills"),
+        header(kpi, lang),
+        html.Div([
+            html.Label([t("region"), dcc.Dropdown(
+                id="kpi-region", value=region, clearable=False,
+                options=[{"label": f"{c} {zh if lang == 'zh' else en}", "value": c}
+                         for c, zh, en in regions])]),
+            html.Label([t("period_type"), dcc.RadioItems(
+                id="kpi-period-type", value=period_type, inline=True,
+                options=[{"label": t(p), "value": p, "disabled": kpi["grain"] == "month"
+                          and p == "day"} for p in ("day", "month")])]),
+            html.Span(f"{t('as_of')} {stamp[0]:%Y-%m-%d %H:%M}" if stamp else "",
+                      className="as-of"),
+        ], className="controls"),
+        dcc.Store(id="kpi-code", data=code),
+        dcc.Loading(html.Div(kpi_content(code, region, period_type), id="kpi-content")),
+    ])
+
+
+@callback(Output("kpi-content", "children"),
+          Input("kpi-region", "value"), Input("kpi-period-type", "value"),
+          State("kpi-code", "data"), prevent_initial_call=True)
+def _update_kpi(region: str, period_type: str, code: str):
+    return kpi_content(code, region, period_type)
+
+
+def _context(context: dict):
+    kpi = data.kpi_info(context["code"])
+    day = date.fromisoformat(context["day"])
+    return kpi, day, data.period_range(context["period_type"], day)
+
+
+@callback(Output("kpi-drilldown-content", "children"), Input("kpi-context", "data"))
+def _update_drilldown(context: dict | None):
+    if not context or not context.get("day"):
+        return None
+    kpi, day, _ = _context(context)
+    return drilldown_section(kpi, context["region"], context["period_type"], day,
+                             day.replace(day=1))
+
+
+@callback(Output("hotline-agent-content", "children"), Input("hotline-agent", "value"),
+          State("kpi-context", "data"))
+def _update_agent(agent_id: str, context: dict):
+    kpi, day, _ = _context(context)
+    return agent_view(kpi, agent_id, day)
+
+
+@callback(Output("hotline-team-content", "children"), Input("hotline-team", "value"),
+          State("kpi-context", "data"))
+def _update_team(team_id: str, context: dict):
+    kpi, _, (start, end) = _context(context)
+    return team_view(kpi, team_id, start, end)
+
+
+@callback(Output("hotline-site-content", "children"), Input("hotline-site", "value"),
+          State("kpi-context", "data"))
+def _update_site(site_id: str, context: dict):
+    kpi, _, (start, end) = _context(context)
+    return site_view(kpi, site_id, start, end)
+
+
+@callback(Output("hotline-management-content", "children"), Input("hotline-tabs", "value"),
+          State("kpi-context", "data"))
+def _update_management(tab: str, context: dict):
+    """Rendered when the management tab is opened (it is the heaviest view)."""
+    if tab != "management":
+        return dash.no_update
+    kpi, _, (start, end) = _context(context)
+    return management_view(kpi, start, end)

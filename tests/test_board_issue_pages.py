@@ -1,0 +1,405 @@
+"""The board's issue pages through the real server and a real browser: the issue list and
+its filters, one issue's page with its action forms, the department closure list and its
+downloads, and the server refusing what the page does not offer.
+
+The board home is shared by the session's board tests: these tests pick their issues by
+state (via the CLI) at run time, change only the issues they pick, and never cancel any.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import openpyxl
+import pytest
+import requests
+
+from dagster_project.lib.publish import board_path
+from dagster_project.lib.remediation.closure_list import FIRST_DATA_ROW
+from dagster_project.lib.remediation.schema import ACTIVE_STATES
+
+from .conftest import DEMO_PASSWORD, login
+from .qloop_cli import qloop
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TIMEOUT = 15_000  # ms, for the browser waits
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def cli_issues(home: Path, *filters: str) -> list[dict]:
+    result = qloop("issues", "list", "--json", "--home", str(home), *filters)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def cli_issue(home: Path, issue_id: int) -> dict:
+    result = qloop("issue", str(issue_id), "show", "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def published(home: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(board_path(home)), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def owner_of(issue: dict) -> str:
+    return f"demo_{issue['owner_department'].lower()}"
+
+
+def pick(home: Path, state: str, skip_departments: tuple[str, ...] = ()) -> dict:
+    """The first issue in `state` whose department is not skipped."""
+    found = [i for i in cli_issues(home, "--state", state)
+             if i["owner_department"] not in skip_departments]
+    assert found, f"no {state} issue outside {skip_departments}"
+    return found[0]
+
+
+def open_issue(page, base_url: str, issue_id: int) -> None:
+    page.goto(f"{base_url}/issues/{issue_id}")
+    page.wait_for_selector("#issue-body #issue-state", timeout=TIMEOUT)
+
+
+def wait_state(page, state: str) -> None:
+    page.wait_for_selector(f"#issue-state [data-state={state}]", timeout=TIMEOUT)
+
+
+def choose(page, dropdown_id: str, value: str) -> None:
+    """Pick a value in a Dash 4 dropdown (a button opening a listbox of radio options)."""
+    page.click(f"#{dropdown_id}")
+    page.click(f"[role=option]:has(input[value='{value}'])")
+
+
+def relogin(page, base_url: str, user: str) -> None:
+    page.goto(f"{base_url}/logout")
+    login(page, base_url, user)
+
+
+def closure_ids(home: Path, department: str) -> set[int]:
+    """What the closure list must hold: active issues, and those closed or cancelled in the
+    last 30 days (the workflow's clock is Asia/Shanghai local time)."""
+    since = datetime.now(LOCAL_TZ).replace(tzinfo=None) - timedelta(days=30)
+    ids = set()
+    for issue in cli_issues(home, "--department", department):
+        ended = issue["closed_at"] or issue["cancelled_at"]
+        if issue["state"] in ACTIVE_STATES or (ended and datetime.fromisoformat(ended) >= since):
+            ids.add(issue["id"])
+    return ids
+
+
+@pytest.fixture(scope="module")
+def viewer(board_home) -> str:
+    """A viewer of our own: test_board_auth throttles demo_viewer's logins (five wrong
+    passwords) for 15 minutes of the shared session."""
+    name = "issue_pages_viewer"
+    if name not in {u["name"] for u in json.loads(qloop(
+            "users", "list", "--json", "--home", str(board_home)).stdout)}:
+        added = qloop("users", "add", name, "--role", "viewer", "--password-stdin",
+                      "--home", str(board_home), input_text=DEMO_PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+    return name
+
+
+# -- the list ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["quality_manager", "viewer", "department_owner"])
+def test_every_role_opens_the_list_an_issue_and_the_department(page, board_url, board_home,
+                                                               viewer, role):
+    user = {"quality_manager": "demo_qm", "viewer": viewer,
+            "department_owner": "demo_field"}[role]
+    login(page, board_url, user)
+    page.goto(f"{board_url}/issues")
+    page.wait_for_selector("#issues-count", timeout=TIMEOUT)
+    expected = cli_issues(board_home)
+    assert page.get_attribute("#issues-count", "data-count") == str(len(expected))
+    assert page.locator("#issues-table tbody tr").count() == len(expected)
+
+    first = expected[0]
+    page.click(f"#issues-table tr[data-issue='{first['id']}'] a.issue-link")
+    page.wait_for_selector("#issue-title", timeout=TIMEOUT)
+    assert page.url.endswith(f"/issues/{first['id']}")
+    assert first["kpi_code"] in page.inner_text("#issue-title")
+    page.wait_for_selector("#issue-chart .main-svg", timeout=TIMEOUT)
+    assert page.locator("#events-table tbody tr").count() == len(
+        cli_issue(board_home, first["id"])["events"])
+    assert page.locator("#evidence-table tbody tr").count() >= 1
+
+    page.goto(f"{board_url}/department")
+    page.wait_for_selector("#department-picker", timeout=TIMEOUT)
+    if user == "demo_field":  # a department owner lands on their own department
+        assert page.get_attribute("#department-title", "data-department") == "FIELD"
+    else:  # everyone else picks one
+        assert page.locator("#closure-table").count() == 0
+        page.click("#dept-link-FIELD")
+        page.wait_for_selector("#department-title[data-department=FIELD]", timeout=TIMEOUT)
+    page.wait_for_selector("#closure-table", timeout=TIMEOUT)
+    shown = {int(page.locator("#closure-table tbody tr").nth(i).get_attribute("data-issue"))
+             for i in range(page.locator("#closure-table tbody tr").count())}
+    assert shown == closure_ids(board_home, "FIELD")
+
+
+def test_issue_list_filters(page, board_url, board_home):
+    login(page, board_url, "demo_qm")
+    # as query parameters
+    page.goto(f"{board_url}/issues?state=open")
+    page.wait_for_selector("#issues-count", timeout=TIMEOUT)
+    open_issues = cli_issues(board_home, "--state", "open")
+    assert page.get_attribute("#issues-count", "data-count") == str(len(open_issues))
+    states = page.locator("#issues-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.state)")
+    assert set(states) == {"open"}
+
+    # as controls: add the department
+    expected = cli_issues(board_home, "--state", "open", "--department", "FIELD")
+    choose(page, "issues-filter-department", "FIELD")
+    page.wait_for_selector(f"#issues-count[data-count='{len(expected)}']", timeout=TIMEOUT)
+    ids = page.locator("#issues-table tbody tr").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.issue))")
+    assert ids == [i["id"] for i in expected]
+
+    # overdue only (query parameter, then the checkbox off again)
+    overdue = cli_issues(board_home, "--overdue")
+    page.goto(f"{board_url}/issues?overdue=1")
+    page.wait_for_selector(f"#issues-count[data-count='{len(overdue)}']", timeout=TIMEOUT)
+    assert page.locator("#issues-table tr.overdue").count() == len(overdue)
+    page.locator("#issues-filter-overdue input[type=checkbox]").uncheck()
+    page.wait_for_selector(f"#issues-count[data-count='{len(cli_issues(board_home))}']",
+                           timeout=TIMEOUT)
+    # every overdue row of the full list is highlighted, and only those
+    flagged = page.locator("#issues-table tbody tr").evaluate_all(
+        "rows => rows.filter(r => r.classList.contains('overdue')).map(r => Number(r.dataset.issue))")
+    assert flagged == [i["id"] for i in overdue]
+
+
+# -- one issue's whole life -------------------------------------------------------------------
+
+def verifiable_open_issue(home: Path) -> tuple[dict, str]:
+    """An open issue of a daily KPI whose first 7 complete days with a value after
+    (as_of_date - 10) are all green, so `qloop issues verify` will verify it."""
+    (as_of_date, report_date), = published(home, "select as_of_date, report_date from int_as_of")
+    fix_date = as_of_date - timedelta(days=10)
+    daily = {code for code, in published(home, "select kpi_code from kpi_catalog "
+                                                "where grain = 'day' and kpi_code <> 'K04'")}
+    for issue in cli_issues(home, "--state", "open"):
+        if issue["kpi_code"] not in daily:
+            continue
+        statuses = [s for s, in published(home, """
+            select status from fct_kpi_values
+            where period_type = 'day' and kpi_code = ? and region_code = ?
+              and period_start > ? and period_start <= ? and status <> 'no_data'
+            order by period_start""", [issue["kpi_code"], issue["region_code"], fix_date,
+                                       report_date])]
+        if len(statuses) >= 7 and set(statuses[:7]) == {"green"}:
+            return issue, fix_date.isoformat()
+    pytest.fail("no open issue whose KPI held green for 7 days after the fix date")
+
+
+def test_an_open_issue_through_its_whole_life(page, board_url, board_home):
+    issue, fix_date = verifiable_open_issue(board_home)
+    issue_id, owner = issue["id"], owner_of(issue)
+    events_before = len(cli_issue(board_home, issue_id)["events"])
+
+    login(page, board_url, owner)
+    open_issue(page, board_url, issue_id)
+    wait_state(page, "open")
+    page.fill("#ack-responsible", "李娜 Li Na")
+    page.click("#action-acknowledge")
+    wait_state(page, "acknowledged")
+    assert page.get_attribute("#issue-message [data-kind]", "data-kind") == "ok"
+    assert page.inner_text("#field-col_responsible") == "李娜 Li Na"
+
+    choose(page, "plan-category", "staffing")
+    page.fill("#plan-root-cause", "晚班人手不足 evening shift understaffed")
+    page.fill("#plan-actions", "增加晚班 add an evening shift")
+    page.click("#action-plan")
+    wait_state(page, "in_progress")
+
+    page.fill("#fix-date", fix_date)
+    page.fill("#fix-note", "晚班已增加 evening shift added")
+    page.click("#action-claim_fix")
+    wait_state(page, "verifying")
+    assert page.inner_text("#field-fix_date") == fix_date
+    assert page.inner_text("#field-verification_progress") == "0/7"
+    assert page.locator(".action-button").evaluate_all("b => b.map(x => x.id)") == [
+        "action-comment"]  # nothing else is the owner's to do while the system verifies
+
+    verify = qloop("issues", "verify", "--home", str(board_home))
+    assert verify.returncode == 0, verify.stderr
+    assert cli_issue(board_home, issue_id)["state"] == "verified", verify.stdout
+
+    relogin(page, board_url, "demo_qm")
+    open_issue(page, board_url, issue_id)
+    wait_state(page, "verified")
+    page.fill("#signoff-comment", "连续7天达标，同意销项 held 7 days")
+    page.click("#action-sign_off")
+    wait_state(page, "closed")
+    assert page.inner_text("#field-closed_at") != "—"
+
+    events = cli_issue(board_home, issue_id)["events"][events_before:]
+    assert [(e["action"], e["actor"], e["from_state"], e["to_state"]) for e in events] == [
+        ("acknowledge", owner, "open", "acknowledged"),
+        ("plan", owner, "acknowledged", "in_progress"),
+        ("claim_fix", owner, "in_progress", "verifying"),
+        ("verify", "system", "verifying", "verified"),
+        ("sign_off", "demo_qm", "verified", "closed"),
+    ]
+    shown = page.locator("#events-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.action, r.dataset.actor])")
+    assert shown[events_before:] == [[e["action"], e["actor"]] for e in events]
+    assert cli_issue(board_home, issue_id)["state"] == "closed"
+
+
+# -- who sees which buttons, and the server refusing anyway ------------------------------------
+
+def test_viewer_and_other_departments_get_no_action_buttons(page, board_url, board_home,
+                                                            viewer):
+    issue = pick(board_home, "acknowledged", skip_departments=("FIELD",))
+    for user, buttons in ((viewer, []), ("demo_field", []),
+                          (owner_of(issue), ["action-plan", "action-comment"]),
+                          ("demo_qm", ["action-cancel", "action-comment"])):
+        relogin(page, board_url, user)
+        open_issue(page, board_url, issue["id"])
+        shown = page.locator("#issue-body button.action-button").evaluate_all(
+            "b => b.map(x => x.id)")
+        assert shown == buttons, user
+        if not buttons:
+            assert page.locator("#issue-actions .muted").count() == 1
+
+
+def test_the_server_refuses_a_plan_posted_by_the_viewer(board_url, board_home, viewer):
+    issue = pick(board_home, "acknowledged", skip_departments=("FIELD",))
+    session = requests.Session()
+    assert session.post(f"{board_url}/login", data={"username": viewer,
+                                                    "password": DEMO_PASSWORD},
+                        allow_redirects=False, timeout=10).status_code == 302
+    dependencies = session.get(f"{board_url}/_dash-dependencies", timeout=10).json()
+    plan = next(d for d in dependencies
+                if d["inputs"] == [{"id": "action-plan", "property": "n_clicks"}])
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1)))
+               for part in plan["output"].strip(".").split("...")]
+    values = {"plan-category": "process", "plan-root-cause": "viewer was here",
+              "plan-actions": "none", "plan-target-date": "2099-01-01",
+              "issue-id": issue["id"], "issue-version": issue["version"]}
+    response = session.post(f"{board_url}/_dash-update-component", timeout=10, json={
+        "output": plan["output"], "outputs": outputs,
+        "inputs": [{"id": "action-plan", "property": "n_clicks", "value": 1}],
+        "state": [{**s, "value": values[s["id"]]} for s in plan["state"]],
+        "changedPropIds": ["action-plan.n_clicks"]})
+    assert response.status_code == 200
+    answer = response.json()["response"]
+    assert "issue-body" not in answer  # nothing re-rendered: nothing changed
+    message = answer["issue-message"]["children"]["props"]
+    assert message["data-kind"] == "refused"
+    assert f"{viewer} is a viewer" in message["children"]
+    after = cli_issue(board_home, issue["id"])
+    assert {k: after[k] for k in issue if k not in ("days_open", "overdue", "days_overdue",
+                                                    "escalation_level")} == {
+        k: v for k, v in issue.items() if k not in ("days_open", "overdue", "days_overdue",
+                                                    "escalation_level")}
+    # and anonymous callbacks never reach the workflow
+    assert requests.post(f"{board_url}/_dash-update-component", json={}, timeout=10
+                         ).status_code == 401
+
+
+def test_acting_on_a_stale_version_shows_the_conflict(page, browser, board_url, board_home):
+    issue = pick(board_home, "acknowledged", skip_departments=("FIELD",))
+    issues_of_dept = [i for i in cli_issues(board_home, "--state", "acknowledged")
+                      if i["owner_department"] == issue["owner_department"]]
+    issue = issues_of_dept[-1]  # not the one the other tests use
+    login(page, board_url, "demo_qm")
+    other = browser.new_context(viewport={"width": 1400, "height": 900})
+    owner_page = other.new_page()
+    errors: list[str] = []
+    owner_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        login(owner_page, board_url, owner_of(issue))
+        open_issue(page, board_url, issue["id"])
+        open_issue(owner_page, board_url, issue["id"])
+
+        page.fill("#comment-text", "请先确认根因 please confirm the root cause first")
+        page.click("#action-comment")
+        page.wait_for_selector("#issue-message [data-kind=ok]", timeout=TIMEOUT)
+        assert page.locator("#events-table tr[data-action=comment]").count() >= 1
+
+        choose(owner_page, "plan-category", "process")
+        owner_page.fill("#plan-root-cause", "stale")
+        owner_page.fill("#plan-actions", "stale")
+        owner_page.click("#action-plan")
+        owner_page.wait_for_selector("#issue-message [data-kind=conflict]", timeout=TIMEOUT)
+        text = owner_page.inner_text("#issue-message")
+        assert "重新加载" in text and "demo_qm" in text
+        wait_state(owner_page, "acknowledged")  # the page still shows what it had
+        owner_page.click("#issue-reload")
+        owner_page.wait_for_selector("#events-table tr[data-action=comment]", timeout=TIMEOUT)
+        assert errors == []
+    finally:
+        other.close()
+    after = cli_issue(board_home, issue["id"])
+    assert after["state"] == "acknowledged"
+    assert after["events"][-1]["action"] == "comment"
+    assert after["events"][-1]["actor"] == "demo_qm"
+
+
+def test_a_refused_action_shows_its_message_and_changes_nothing(page, board_url, board_home):
+    issue = pick(board_home, "acknowledged", skip_departments=("FIELD",))
+    login(page, board_url, owner_of(issue))
+    open_issue(page, board_url, issue["id"])
+    page.click("#action-plan")  # no category, no text: the workflow refuses
+    page.wait_for_selector("#issue-message [data-kind=refused]", timeout=TIMEOUT)
+    assert "root-cause category" in page.inner_text("#issue-message")
+    wait_state(page, "acknowledged")
+    now = cli_issue(board_home, issue["id"])
+    assert (now["state"], now["version"]) == ("acknowledged", issue["version"])
+
+
+# -- the closure list downloads -----------------------------------------------------------------
+
+def test_closure_list_downloads(page, board_url, board_home, viewer, tmp_path):
+    login(page, board_url, "demo_field")
+    page.goto(f"{board_url}/department")
+    page.wait_for_selector("#download-xlsx", timeout=TIMEOUT)
+    today = datetime.now(LOCAL_TZ)
+    with page.expect_download() as info:
+        page.click("#download-xlsx")
+    download = info.value
+    assert download.suggested_filename == f"closure_list_FIELD_{today:%Y%m%d}.xlsx"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    sheet = openpyxl.load_workbook(target).active
+    ids = {sheet.cell(row, 1).value for row in range(FIRST_DATA_ROW, sheet.max_row + 1)}
+    assert ids == closure_ids(board_home, "FIELD")
+    assert int(page.get_attribute("#closure-summary", "data-count")) == len(ids)
+
+    session = requests.Session()
+    session.post(f"{board_url}/login", data={"username": viewer,
+                                                "password": DEMO_PASSWORD}, timeout=10)
+    csv = session.get(f"{board_url}/download/closure-list/FIELD.csv", timeout=30)
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert (f"filename=closure_list_FIELD_{today:%Y%m%d}.csv"
+            in csv.headers["Content-Disposition"])
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("issue_id,kpi_code,")
+    assert {int(line.split(",")[0]) for line in lines[1:]} == closure_ids(board_home, "FIELD")
+    xlsx = session.get(f"{board_url}/download/closure-list/HOTLINE.xlsx", timeout=30)
+    assert xlsx.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.title == "销项清单"
+    for path in ("/download/closure-list/NOPE.xlsx", "/download/closure-list/field.csv",
+                 "/download/closure-list/FIELD.pdf"):
+        assert session.get(f"{board_url}{path}", timeout=10).status_code == 404, path
+    anonymous = requests.get(f"{board_url}/download/closure-list/FIELD.xlsx", timeout=10,
+                             allow_redirects=False, headers={"Accept": "application/json"})
+    assert anonymous.status_code == 401
+    browser_like = requests.get(f"{board_url}/download/closure-list/FIELD.xlsx", timeout=10,
+                                allow_redirects=False, headers={"Accept": "text/html"})
+    assert browser_like.status_code == 302 and "/login?next=" in browser_like.headers["Location"]

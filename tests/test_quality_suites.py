@@ -1,0 +1,149 @@
+"""The expectation suites (expectations/*.json), their metric frames, the asset checks in
+the definitions, and the snapshot's "last good values" rule, without a pipeline run
+(except the frames, which use the session's sample home)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.definitions import PIPELINE_JOB, defs
+from dagster_project.lib.extracts import ENTITIES
+from dagster_project.lib.quality.metrics import metric_frame
+from dagster_project.lib.quality.suites import BLOCKING, SUITES_DIR, SuiteError, load_suites, parse_suite
+from dagster_project.lib.snapshot import PUBLISHED_TABLE, export_snapshot
+from dagster_project.lib.warehouse import connect
+
+SUITES = load_suites()
+
+
+def test_one_hand_written_suite_per_raw_entity_without_generated_state():
+    assert sorted(s.name for s in SUITES) == sorted(e.table for e in ENTITIES)
+    for path in SUITES_DIR.glob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", text), path  # no UUIDs
+        assert '"id"' not in text, path
+    assert sorted(p.name for p in SUITES_DIR.iterdir()) == sorted(f"{s.name}.json" for s in SUITES)
+
+
+def test_every_expectation_has_a_severity_and_a_reason():
+    for suite in SUITES:
+        assert suite.expectations, suite.name
+        for exp in suite.expectations:
+            assert exp["meta"]["severity"] in ("blocking", "warning") and exp["meta"]["why"], (suite.name, exp)
+    # what the issue asks the suites to check, somewhere
+    columns = {e["kwargs"].get("column") for s in SUITES for e in s.expectations}
+    assert {"volume_ratio", "reconciles", "dup_keys", "share_rule_4", "wifi_share",
+            "wait_p90_min"} <= columns
+    assert any(c.startswith("null_share_") for c in columns)
+    # a 50 % volume drop and a broken reconciliation block their source
+    daily = [s for s in SUITES if s.entity.kind == "daily"]
+    for suite in daily:
+        sev = {(e["kwargs"].get("column"), e["kwargs"].get("min_value")): e["meta"]["severity"]
+               for e in suite.expectations}
+        assert sev[("volume_ratio", 0.5)] == BLOCKING, suite.name
+
+
+def test_a_suite_without_severity_or_with_a_generated_id_is_refused():
+    good = json.loads((SUITES_DIR / "raw_cc_call.json").read_text())
+    bad = json.loads(json.dumps(good))
+    del bad["expectations"][0]["meta"]["severity"]
+    with pytest.raises(SuiteError, match="severity"):
+        parse_suite(bad)
+    bad = json.loads(json.dumps(good))
+    bad["expectations"][0]["id"] = "1b2c"
+    with pytest.raises(SuiteError, match="generated id"):
+        parse_suite(bad)
+    bad = json.loads(json.dumps(good))
+    bad["meta"]["kpi_sources"] = ["hotline"]
+    with pytest.raises(SuiteError, match="kpi_sources"):
+        parse_suite(bad)
+
+
+def test_the_frames_have_every_column_the_expectations_judge(sample_home):
+    home, _ = sample_home
+    con = connect(home / "warehouse.duckdb", read_only=True)
+    try:
+        for suite in SUITES:
+            frame = metric_frame(con, suite)
+            assert len(frame) == con.execute("select count(*) from raw_files where entity = ?",
+                                             [suite.entity.prefix]).fetchone()[0]
+            for exp in suite.expectations:
+                column = exp["kwargs"].get("column")
+                assert column is None or column in frame.columns, (suite.name, column)
+    finally:
+        con.close()
+
+
+def test_the_sample_passes_every_blocking_expectation_and_reports_its_faults(sample_home):
+    home, result = sample_home
+    run_line = next(x for x in result.stdout.splitlines() if "file report" in x)
+    run_id = run_line.split("/")[-1].removesuffix(".ingest.json")
+    q = json.loads((home / "runs" / f"{run_id}.quality.json").read_text())
+    assert q["suite_count"] == 15 and q["withheld_sources"] == []
+    assert q["blocking_failed"] == 0 and q["warnings_failed"] > 0
+    assert "Quality: 15 suites" in result.stdout and "NOT PUBLISHED" not in result.stdout
+    # the planted missing day and the whole-file rejects leave days missing, named
+    assert "net_speed_test 2026-10-12 (not delivered)" in result.stdout
+    with open(home / "runs" / f"{run_id}.rejects.csv", encoding="utf-8-sig", newline="") as handle:
+        rejects = list(csv.DictReader(handle))
+    assert ("cc_call_20261012.csv", "12", "3") in {(r["file_name"], r["line"], r["rule"]) for r in rejects}
+    assert ("crm_survey_20261018.csv", "", "file") in {(r["file_name"], r["line"], r["rule"]) for r in rejects}
+    assert (home / "data-docs" / "index.html").exists()
+
+
+def test_each_suite_and_freshness_is_an_asset_check_of_the_pipeline_job():
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    checks = job.asset_layer.asset_graph.asset_check_keys
+    suites = {k.asset_key.to_user_string() for k in checks if k.name == "quality_suite"}
+    fresh = {k.asset_key.to_user_string() for k in checks if k.name == "freshness"}
+    assert suites == {e.table for e in ENTITIES}
+    assert fresh == {e.table for e in ENTITIES if e.kind in ("daily", "monthly")}
+    graph = defs.resolve_asset_graph()
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey("kpi_snapshot_export")).parent_keys}
+    assert "qa_suite_results" in parents  # the export waits for the verdicts
+    assert graph.get(dg.AssetKey("qa_suite_results")).group_name == "quality"
+
+
+def _tiny_warehouse(con: duckdb.DuckDBPyConnection, k01: str, k02: str) -> None:
+    con.execute("create or replace table int_as_of as select date '2026-10-01' as report_date")
+    con.execute("create or replace table kpi_catalog (kpi_code varchar, source_system varchar)")
+    con.execute("insert into kpi_catalog values ('K01', 'crm'), ('K02', 'call_center')")
+    con.execute("create or replace table fct_kpi_snapshot (period_type varchar, period_start varchar, "
+                "kpi_code varchar, region_code varchar, numerator bigint, denominator bigint, "
+                "value varchar, status varchar, sort_key bigint)")
+    con.execute("insert into fct_kpi_snapshot values ('day', '2026-10-01', 'K01', 'JS', 1, 2, ?, 'red', 1), "
+                "('day', '2026-10-01', 'K02', 'JS', 1, 2, ?, 'red', 2)", [k01, k02])
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {r["kpi_code"]: r["value"] for r in csv.DictReader(handle)}
+
+
+def test_a_withheld_source_keeps_its_last_good_values(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    exports = tmp_path / "exports"
+    # first run withheld: no good values yet, so the source is left out
+    _tiny_warehouse(con, "0.1", "0.2")
+    files = export_snapshot(con, exports, ["call_center"], run_id="r1")
+    assert _rows(files.data) == {"K01": "0.1"} and files.rows == 1
+    assert files.withheld == {"call_center": {"kpis": ["K02"], "kept_rows": 0, "kept_from_run": None}}
+    # good run: everything published and remembered
+    _tiny_warehouse(con, "0.3", "0.4")
+    files = export_snapshot(con, exports, [], run_id="r2")
+    assert _rows(files.data) == {"K01": "0.3", "K02": "0.4"}
+    # call_center fails again: its last good value (r2) stays, crm moves on
+    _tiny_warehouse(con, "0.5", "0.6")
+    files = export_snapshot(con, exports, ["call_center"], run_id="r3")
+    assert _rows(files.data) == {"K01": "0.5", "K02": "0.4"}
+    assert files.withheld["call_center"] == {"kpis": ["K02"], "kept_rows": 1, "kept_from_run": "r2"}
+    assert dict(con.execute(f"select kpi_code, run_id from {PUBLISHED_TABLE}").fetchall()) == {
+        "K01": "r3", "K02": "r2"}
+    control = files.control.read_text().strip().split(",")
+    assert control[1] == "2" and int(control[2]) == files.size_bytes
