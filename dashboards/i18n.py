@@ -310,6 +310,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_reconciling": ("不平文件", "Not reconciling"),
     "all_reconcile": ("全部文件对平：读取 = 接受 + 拒收", "Every file reconciles: read = accepted + rejected"),
     "some_do_not_reconcile": ("{n} 个文件不平", "{n} file(s) do not reconcile"),
+    "check_results": ("数据质量检查结果（最近一次运行）", "Data-quality check results (latest run)"),
+    "no_check_results": ("尚无检查结果。", "No check results yet."),
+    "suite": ("检查套件", "Suite"),
+    "kpi_sources": ("影响的来源", "KPI sources"),
+    "failing_expectations": ("未通过的期望（意外文件数）", "Failing expectations (unexpected files)"),
+    "check_error": ("阻断", "Error (blocking)"),
+    "check_warning": ("警告", "Warning"),
+    "check_passed": ("通过", "Passed"),
+    "alerts": ("告警（发给数据工程师）", "Alerts to the data engineers"),
+    "no_alerts": ("没有告警。", "No alerts."),
+    "alert_at": ("时间", "At"),
+    "alert_subject": ("主题", "Subject"),
+    "alert_body": ("内容", "Details"),
+    "alert_mailed": ("已发邮件", "Mailed"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
 }
 
 

@@ -337,3 +337,31 @@ def test_data_docs_route_serves_only_the_docs_folder(tmp_path):
                  "/data-docs/..%2fsecret.key", "/data-docs/missing.html"):
         response = client.get(path)
         assert response.status_code == 404 and b"s3cret" not in response.data, path
+
+
+def test_health_shows_every_suite_verdict_and_the_alerts(page, board_url, board_home, db):
+    from dagster_project.lib.alerts import raise_alert
+    from dagster_project.lib.settings import Settings
+
+    # an alert as a failed run would leave it (the sample run itself raises none)
+    raise_alert(Settings(home=board_home, inbox=board_home), "run_failure",
+                "run abcd1234 of qualityloop_pipeline failed", "failed steps: raw_landing",
+                "abcd1234-run", environ={})
+    verdicts = dict(db.execute(
+        "select suite, case when blocking_failed then 'red' when success then 'green' else 'amber' end "
+        "from qa_suite_results where run_id = (select run_id from qa_suite_results "
+        "order by checked_at desc limit 1)").fetchall())
+    assert len(verdicts) == 15 and "red" not in verdicts.values()  # the sample blocks nothing
+    login(page, board_url, "demo_qm")
+    page.goto(f"{board_url}/health")
+    page.wait_for_selector("#health-checks tbody tr")
+    rows = page.locator("#health-checks tbody tr")
+    assert rows.count() == 15
+    shown = {rows.nth(i).locator("td").nth(0).inner_text():
+             rows.nth(i).locator(".rag").get_attribute("data-status") for i in range(rows.count())}
+    assert shown == verdicts
+    warned = [s for s, v in verdicts.items() if v == "amber"]
+    assert warned, "the sample's planted faults trip some warnings"
+    assert rows.filter(has_text=warned[0]).locator("td").nth(4).inner_text().startswith("[warning]")
+    alert = page.locator("#health-alerts tbody tr").filter(has_text="abcd1234")
+    assert alert.count() == 1 and "failed steps: raw_landing" in alert.inner_text()

@@ -243,6 +243,17 @@ def test_the_check_result_is_an_error_with_the_failing_expectations(corpus):
     assert len([k for k in evaluations if k[1] == "quality_suite"]) == 15
 
 
+def test_a_blocking_check_alerts_the_data_engineers_once_per_run(corpus):
+    run1, run2, run3 = corpus["runs"]
+    logged = [json.loads(line) for line in
+              (run2["home"] / "runs" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
+    blocking = [a for a in logged if a["kind"] == "blocking_check"]
+    assert [a["run_id"] for a in blocking] == [run2["run_id"]]  # not run 1, not run 3
+    assert "KPIs of call_center are not published" in blocking[0]["subject"]
+    assert BY_FAULT["broken extraction (volume drop)"].file in blocking[0]["body"]
+    assert blocking[0]["mailed"] is False  # no SMTP configured in the test
+
+
 def test_the_correction_publishes_the_source_again(corpus):
     _, _, run3 = corpus["runs"]
     assert run3["quality"]["withheld_sources"] == []

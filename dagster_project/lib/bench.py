@@ -266,6 +266,12 @@ def pipeline_phases(home: Path, m: dict) -> dict:
         quality_seconds += checks_step[1] - checks_step[0]
         out.append(row("quality: step quality_checks (asset check results)",
                        checks_step[1] - checks_step[0], window=checks_step))
+    # Every other step (detection, the ranking, the board copy, ...): one row each.
+    shown = {"raw_landing", "qualityloop_dbt_models", "kpi_snapshot_export", "quality_suites",
+             "quality_checks"}
+    for name, (start, end) in sorted(steps.items(), key=lambda item: item[1][0]):
+        if name not in shown:
+            out.append(row(f"step {name}", end - start, window=(start, end)))
     out += [
         row("Dagster between steps", (last - first) - step_sum),
         row("wind-down (CLI summary, exit)", m["end"] - last, window=(last, m["end"])),

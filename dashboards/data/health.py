@@ -40,6 +40,42 @@ def latest_reports() -> dict[str, tuple[str, float, object] | None]:
     return found
 
 
+def check_results() -> pd.DataFrame:
+    """The latest quality run's verdict per suite, with its failing expectations (severity,
+    why, bounds, unexpected files) as a list."""
+    return frame("""
+        with latest as (
+            select run_id from qa_suite_results order by checked_at desc limit 1
+        ), failed as (
+            select suite, list({'severity': severity, 'why': why, 'bounds': bounds,
+                                'unexpected_count': unexpected_count}
+                               order by severity, expectation_index) as failing
+            from qa_expectation_results
+            where run_id = (select run_id from latest) and not success
+            group by suite
+        )
+        select s.suite, s.entity, s.files, s.success, s.blocking_failed, s.error,
+               array_to_string(s.kpi_sources, ', ') as kpi_sources, s.checked_at,
+               coalesce(f.failing, []) as failing
+        from qa_suite_results as s left join failed as f using (suite)
+        where s.run_id = (select run_id from latest)
+        order by s.blocking_failed desc, s.success, s.suite
+    """) if _has_table("qa_suite_results") else pd.DataFrame()
+
+
+def _has_table(name: str) -> bool:
+    return bool(rows("select count(*) from information_schema.tables where table_name = $t",
+                     {"t": name})[0][0])
+
+
+def alerts(last: int = 20) -> list[dict]:
+    """The newest alerts to the data engineers (run failures, blocking checks), newest
+    first: the same log the alert e-mails come from."""
+    from dagster_project.lib.alerts import read_alerts
+
+    return list(reversed(read_alerts(board().settings, last)))
+
+
 def data_docs_available() -> bool:
     return (board().settings.home / "data-docs" / "index.html").is_file()
 

@@ -206,13 +206,54 @@ def reconciliation_section() -> html.Section:
     ], className="card")
 
 
+def _failing_text(failing) -> str:
+    items = list(failing) if failing is not None and not is_missing(failing) else []
+    return "; ".join(f"[{f['severity']}] {f['why']} ({f['unexpected_count'] or 0})"
+                     for f in items[:4]) + (" …" if len(items) > 4 else "")
+
+
+def checks_section() -> html.Section:
+    """One row per GX suite of the latest run: passed, warning or error (blocking: its
+    sources' KPIs were not published from that run)."""
+    results = data.check_results()
+    if results.empty:
+        return html.Section([html.H3(t("check_results")), html.P(t("no_check_results"),
+                             className="muted", id="health-checks")], className="card")
+    records = []
+    for r in results.to_dict("records"):
+        error = None if is_missing(r["error"]) else r["error"]  # the suite could not run
+        state = "red" if r["blocking_failed"] or error else ("green" if r["success"] else "amber")
+        records.append({**r, "state": state, "failing_text": error or _failing_text(r["failing"])})
+    state_text = {"red": t("check_error"), "amber": t("check_warning"), "green": t("check_passed")}
+    return html.Section([
+        html.H3(t("check_results")),
+        html.Div(simple_table(
+            [("suite", t("suite")), ("files", t("files")), ("state", t("status")),
+             ("kpi_sources", t("kpi_sources")), ("failing_text", t("failing_expectations"))],
+            records, "health-checks", numeric=("files",),
+            render={"state": lambda s: rag_badge(s, state_text[s])},
+            row_id=lambda r: {"type": "check-row", "suite": r["suite"]}), className="scroll"),
+    ], className="card")
+
+
+def alerts_section() -> html.Section:
+    found = data.alerts()
+    body = simple_table(
+        [("at", t("alert_at")), ("kind", t("kind")), ("subject", t("alert_subject")),
+         ("body", t("alert_body")), ("mailed", t("alert_mailed"))],
+        [{**a, "mailed": t("yes") if a.get("mailed") else (a.get("mail_error") or t("no"))}
+         for a in found], "health-alerts") if found else html.P(t("no_alerts"), className="muted",
+                                                                 id="health-alerts")
+    return html.Section([html.H3(t("alerts")), body], className="card")
+
+
 def layout(**_):
     try:
-        sections = [run_section(), freshness_section(),
+        sections = [run_section(), alerts_section(), checks_section(), freshness_section(),
                     html.Div([rejected_files_section(), reconciliation_section()],
                              className="two-col"),
                     rejected_rows_section()]
     except NoBoardData:
-        return html.Div([html.H2(t("nav_health")), run_section(),
+        return html.Div([html.H2(t("nav_health")), run_section(), alerts_section(),
                          empty_state(t("no_board_data"))])
     return html.Div([html.H2(t("nav_health")), *sections])

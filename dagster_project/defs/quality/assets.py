@@ -6,6 +6,7 @@ import json
 
 import dagster as dg
 
+from ...lib.alerts import raise_alert
 from ...lib.extracts import ENTITIES
 from ...lib.quality.run import (
     EXPECTATION_RESULTS, FRESHNESS, SUITE_RESULTS, quality_report_path, run_quality,
@@ -20,6 +21,17 @@ QUALITY_TABLES = (SUITE_RESULTS, EXPECTATION_RESULTS, FRESHNESS)
 # the entity models (one row per key) and the file registry.
 UPSTREAM = sorted({"fct_file_reconciliation", "fct_rejected_rows", "raw_files", "raw_deliveries"}
                   | {s.entity_model for s in SUITES})
+
+
+def _blocking_details(report: dict) -> str:
+    """One line per failed blocking expectation (suite, why, files), for the alert."""
+    lines = [f"{s['suite']}: {s['error']}" for s in report["suites"] if s.get("error")]
+    for s in report["suites"]:
+        for e in s["expectations"]:
+            if not e["success"] and e["severity"] == "blocking":
+                files = ", ".join(str(u.get("file_name")) for u in (e["unexpected"] or [])[:5])
+                lines.append(f"{s['suite']}: {e['why']} [{e['column']} {e['kwargs']}]: {files}")
+    return "\n".join(lines + [f"data docs: {report.get('data_docs') or '-'}"])
 
 
 @dg.multi_asset(
@@ -38,8 +50,10 @@ def quality_suites(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
     finally:
         con.close()
     if report["withheld_sources"]:
-        context.log.warning(f"blocking expectations failed: KPIs of {report['withheld_sources']} "
-                            "are not published from this run")
+        message = (f"blocking expectations failed: KPIs of {', '.join(report['withheld_sources'])} "
+                   "are not published from this run")
+        context.log.warning(message)
+        raise_alert(settings, "blocking_check", message, _blocking_details(report), context.run_id)
     meta = {
         "suites": report["suite_count"], "expectations": report["expectation_count"],
         "blocking_failed": report["blocking_failed"], "warnings_failed": report["warnings_failed"],
