@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import duckdb
 
     from .definitions import PIPELINE_JOB, defs
+    from .lib.dbt_state import FULL_REFRESH_TAG
     from .lib.ingest import FileResult
     from .lib.summary import render_summary
     from .lib.warehouse import connect
@@ -55,7 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
-            instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
+            tags={FULL_REFRESH_TAG: "true"} if args.full_refresh else None)
     log_path = log_path.replace(settings.runs / f"{result.run_id}.log")
     report = settings.runs / f"{result.run_id}.ingest.json"
     results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
@@ -156,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load the inbox, build the KPIs, write the group snapshot")
     run.add_argument("--inbox", help=f"extract folder (env {INBOX_ENV}; default data/sample)")
     run.add_argument("--home", help=f"warehouse, exports and run storage (env {HOME_ENV}; default .qloop)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental models from every delivery (they otherwise "
+                          "re-do only what was landed since the last run)")
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="serve the Dagster UI (asset graph, runs) over this home")

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ...lib.dbt_state import full_refresh_reason, record_build
 from ...lib.settings import DBT_PROJECT_DIR
 from ..resources import QualityLoopPaths
 
@@ -41,16 +42,25 @@ class QualityLoopTranslator(DagsterDbtTranslator):
 AFTER_DETECTION = "tag:after_detection"
 
 
-def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: QualityLoopPaths):
-    """dbt build of the selected models (unit tests run in CI, not in every pipeline run)."""
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: QualityLoopPaths,
+               incremental_models: bool = False):
+    """dbt build of the selected models (unit tests run in CI, not in every pipeline run).
+    With incremental_models, decides whether they are rebuilt in full (lib/dbt_state.py)."""
     settings = paths.settings
     # One target folder per home, reused by every run, so dbt's partial parsing works
     # (a fresh folder costs a full parse each run). Runs of one home never overlap:
     # the warehouse file admits one writer.
     target = settings.dbt_target
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if incremental_models:
+        reason = full_refresh_reason(settings, context.run.tags)
+        if reason:
+            context.log.info(f"incremental models rebuilt in full: {reason}")
+            args.append("--full-refresh")
     try:
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"],
-                           context=context, target_path=target).stream()
+        yield from dbt.cli(args, context=context, target_path=target).stream()
+        if incremental_models:
+            record_build(settings)
     finally:
         # Keep the per-model timings and test results with the run's other reports.
         run_results = target / "run_results.json"
@@ -65,7 +75,7 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Qu
 def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                            paths: QualityLoopPaths):
     """Staging, entities, the KPI marts, quality marts, breach signals and control charts."""
-    yield from _dbt_build(context, dbt, paths)
+    yield from _dbt_build(context, dbt, paths, incremental_models=True)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, select=AFTER_DETECTION,

@@ -2,6 +2,8 @@
 -- the file with the later business date (monthly: later month), then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
+-- Incremental by delivery: only the keys a new delivery touched are chosen again.
+{{ incremental_by_key('cc_call', 'stg_cc__calls', 'call_id') }}
 
 with
 
@@ -23,7 +25,7 @@ calls as (
         _file_date,
         _line
     from {{ ref('stg_cc__calls') }}
-    where reject_rule is null
+    where reject_rule is null{{ only_touched_keys('call_id') }}
 
 ),
 

@@ -2,6 +2,8 @@
 -- latest updated_at (NULLs last), then the later file date, then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
+-- Incremental by delivery: only the keys a new delivery touched are chosen again.
+{{ incremental_by_key('billing_dispute', 'stg_billing__disputes', 'dispute_id') }}
 
 with
 
@@ -22,7 +24,7 @@ disputes as (
         _file_date,
         _line
     from {{ ref('stg_billing__disputes') }}
-    where reject_rule is null
+    where reject_rule is null{{ only_touched_keys('dispute_id') }}
 
 ),
 

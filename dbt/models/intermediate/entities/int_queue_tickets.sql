@@ -2,6 +2,8 @@
 -- latest updated_at (NULLs last), then the later file date, then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
+-- Incremental by delivery: only the keys a new delivery touched are chosen again.
+{{ incremental_by_key('crm_queue_ticket', 'stg_crm__queue_tickets', 'ticket_id') }}
 
 with
 
@@ -21,7 +23,7 @@ queue_tickets as (
         _file_date,
         _line
     from {{ ref('stg_crm__queue_tickets') }}
-    where reject_rule is null
+    where reject_rule is null{{ only_touched_keys('ticket_id') }}
 
 ),
 

@@ -2,6 +2,8 @@
 -- the file with the later business date (monthly: later month), then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
+-- Incremental by delivery: only the keys a new delivery touched are chosen again.
+{{ incremental_by_key('net_speed_test', 'stg_net__speed_tests', 'test_id') }}
 
 with
 
@@ -20,7 +22,7 @@ speed_tests as (
         _file_date,
         _line
     from {{ ref('stg_net__speed_tests') }}
-    where reject_rule is null
+    where reject_rule is null{{ only_touched_keys('test_id') }}
 
 ),
 

@@ -2,6 +2,8 @@
 -- latest updated_at (NULLs last), then the later file date, then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
+-- Incremental by delivery: only the keys a new delivery touched are chosen again.
+{{ incremental_by_key('crm_survey', 'stg_crm__surveys', 'survey_id') }}
 
 with
 
@@ -20,7 +22,7 @@ surveies as (
         _file_date,
         _line
     from {{ ref('stg_crm__surveys') }}
-    where reject_rule is null
+    where reject_rule is null{{ only_touched_keys('survey_id') }}
 
 ),
 

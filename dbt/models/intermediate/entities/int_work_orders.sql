@@ -2,6 +2,8 @@
 -- latest updated_at (NULLs last), then the later file date, then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
+-- Incremental by delivery: only the keys a new delivery touched are chosen again.
+{{ incremental_by_key('fo_work_order', 'stg_fo__work_orders', 'order_id') }}
 
 with
 
@@ -29,7 +31,7 @@ work_orders as (
         _file_date,
         _line
     from {{ ref('stg_fo__work_orders') }}
-    where reject_rule is null
+    where reject_rule is null{{ only_touched_keys('order_id') }}
 
 ),
 

@@ -1,12 +1,14 @@
 -- stg_billing__disputes: every landed row of raw_billing_dispute, typed, with the acceptance verdict
 -- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
 -- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- Incremental by delivery: only the files landed since the last build are parsed again.
+{{ incremental_by_file('billing_dispute') }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'raw_billing_dispute') }}
+    select * from {{ source('raw', 'raw_billing_dispute') }}{{ only_changed_files('billing_dispute') }}
 
 ),
 

@@ -1,12 +1,14 @@
 -- stg_cc__calls: every landed row of raw_cc_call, typed, with the acceptance verdict
 -- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
 -- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- Incremental by delivery: only the files landed since the last build are parsed again.
+{{ incremental_by_file('cc_call') }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'raw_cc_call') }}
+    select * from {{ source('raw', 'raw_cc_call') }}{{ only_changed_files('cc_call') }}
 
 ),
 

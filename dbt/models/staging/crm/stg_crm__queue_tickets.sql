@@ -1,12 +1,14 @@
 -- stg_crm__queue_tickets: every landed row of raw_crm_queue_ticket, typed, with the acceptance verdict
 -- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
 -- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- Incremental by delivery: only the files landed since the last build are parsed again.
+{{ incremental_by_file('crm_queue_ticket') }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'raw_crm_queue_ticket') }}
+    select * from {{ source('raw', 'raw_crm_queue_ticket') }}{{ only_changed_files('crm_queue_ticket') }}
 
 ),
 

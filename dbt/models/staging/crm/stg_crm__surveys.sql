@@ -1,12 +1,14 @@
 -- stg_crm__surveys: every landed row of raw_crm_survey, typed, with the acceptance verdict
 -- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
 -- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- Incremental by delivery: only the files landed since the last build are parsed again.
+{{ incremental_by_file('crm_survey') }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'raw_crm_survey') }}
+    select * from {{ source('raw', 'raw_crm_survey') }}{{ only_changed_files('crm_survey') }}
 
 ),
 

@@ -1,12 +1,14 @@
 -- stg_fo__work_orders: every landed row of raw_fo_work_order, typed, with the acceptance verdict
 -- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
 -- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- Incremental by delivery: only the files landed since the last build are parsed again.
+{{ incremental_by_file('fo_work_order') }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'raw_fo_work_order') }}
+    select * from {{ source('raw', 'raw_fo_work_order') }}{{ only_changed_files('fo_work_order') }}
 
 ),
 

@@ -1,12 +1,14 @@
 -- stg_net__speed_tests: every landed row of raw_net_speed_test, typed, with the acceptance verdict
 -- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
 -- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- Incremental by delivery: only the files landed since the last build are parsed again.
+{{ incremental_by_file('net_speed_test') }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'raw_net_speed_test') }}
+    select * from {{ source('raw', 'raw_net_speed_test') }}{{ only_changed_files('net_speed_test') }}
 
 ),
 

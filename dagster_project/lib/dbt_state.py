@@ -1,0 +1,58 @@
+"""When the incremental dbt models must be rebuilt in full.
+
+The daily extracts' staging and entity models are incremental by delivery (dbt/macros/
+incremental): a run re-does only what was landed since. Their rows are only as right as
+the SQL that built them, so a run rebuilds them in full when
+
+- it is asked to (`qloop run --full-refresh`, or the run tag FULL_REFRESH_TAG = "true"
+  from the Dagster UI), or
+- the dbt project (models, macros, seeds, dbt_project.yml) is not the one that built the
+  warehouse: a changed model must not leave older rows built by its previous version.
+
+The fingerprint of the project that built the warehouse is kept beside dbt's artifacts of
+the home, written only after a successful build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .settings import DBT_PROJECT_DIR, Settings
+
+FULL_REFRESH_TAG = "qloop/full_refresh"
+PROJECT_PARTS = ("models", "macros", "seeds", "dbt_project.yml")
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """sha256 over the paths and contents of every file of the project's SQL and config."""
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        root = project_dir / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _built_from(settings: Settings) -> Path:
+    return settings.dbt_target / "qloop_built_from.sha256"
+
+
+def full_refresh_reason(settings: Settings, tags: dict[str, str]) -> str | None:
+    """Why this run rebuilds the incremental models in full, or None (incremental)."""
+    if tags.get(FULL_REFRESH_TAG, "").lower() == "true":
+        return "asked for (full refresh)"
+    path = _built_from(settings)
+    if not settings.warehouse.exists() or not path.exists():
+        return None  # a first build is a full build anyway
+    if path.read_text().strip() != project_fingerprint():
+        return "the dbt project changed since the warehouse was built"
+    return None
+
+
+def record_build(settings: Settings) -> None:
+    path = _built_from(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(project_fingerprint() + "\n")

@@ -1,0 +1,109 @@
+{#
+  Incremental by delivery (docs/decisions.md, "Incremental runs").
+
+  The daily extracts' staging models (parse + acceptance rules) and entity models
+  (de-duplication) are incremental: a run re-does only the deliveries landed since the
+  model was last built, so a daily run parses one day, not the whole history.
+
+  - A model's watermark (qloop_watermarks) is the newest raw_files.loaded_at it has seen.
+    Files landed after it are "changed": a new file, or a re-delivery (the landing replaced
+    its rows and its loaded_at).
+  - A reference file landed after the watermark makes every file "changed": rule 4 judges
+    every row against the current reference data, and the entities carry reference
+    attributes (team, site, store city).
+  - Staging: the changed files' rows are deleted, then re-parsed from the landing table.
+  - Entities: the keys touched by a changed file (in its new rows, or won by its old
+    version) are deleted, then their winner is chosen again among all accepted versions.
+  - A full build (first build, `--full-refresh`, or a changed dbt project: see
+    dagster_project/lib/dbt_state.py) rebuilds everything and sets the watermark.
+#}
+
+{% macro create_watermark_table() %}
+create table if not exists {{ target.schema }}.qloop_watermarks (
+    model varchar primary key,
+    loaded_through timestamp not null
+)
+{% endmacro %}
+
+
+{% macro model_watermark() -%}
+coalesce((select loaded_through from {{ target.schema }}.qloop_watermarks
+          where model = '{{ this.identifier }}'), timestamp '-infinity')
+{%- endmacro %}
+
+
+{% macro advance_watermark() -%}
+insert or replace into {{ target.schema }}.qloop_watermarks
+select '{{ this.identifier }}', coalesce(max(loaded_at), timestamp '-infinity')
+from {{ source('raw', 'raw_files') }}
+{%- endmacro %}
+
+
+{# The names of the files of `entity` that this build must (re)process. #}
+{% macro changed_files(entity) -%}
+select file_name from {{ source('raw', 'raw_files') }}
+where entity = '{{ entity }}'
+{%- if is_incremental() %}
+  and (loaded_at > {{ model_watermark() }}
+       or exists (select 1 from {{ source('raw', 'raw_files') }}
+                  where kind = 'reference' and loaded_at > {{ model_watermark() }}))
+{%- endif %}
+{%- endmacro %}
+
+
+{# Config of a daily staging model: one delivery's rows are replaced together. #}
+{% macro incremental_by_file(entity) -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where _file in ("
+             ~ "{{ changed_files('" ~ entity ~ "') }}){% endif %}",
+    post_hook="{{ advance_watermark() }}",
+) }}
+{%- endmacro %}
+
+
+{# Config of a daily entity model: the touched keys are chosen again. #}
+{% macro incremental_by_key(entity, staging_model, key) -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}{{ forget_touched_keys('" ~ entity ~ "', '"
+             ~ staging_model ~ "', '" ~ key ~ "') }}{% endif %}",
+    post_hook="{{ advance_watermark() }}",
+) }}
+{%- endmacro %}
+
+
+{% macro touched_keys_table() -%}
+{{ this.identifier }}__touched_keys
+{%- endmacro %}
+
+
+{% macro forget_touched_keys(entity, staging_model, key) %}
+create or replace temp table {{ touched_keys_table() }} as
+    select {{ key }} as touched_key from {{ ref(staging_model) }}
+    where _file in ({{ changed_files(entity) }}) and {{ key }} is not null
+    union
+    select {{ key }} from {{ this }}
+    where _file in ({{ changed_files(entity) }});
+delete from {{ this }} where {{ key }} in (select touched_key from {{ touched_keys_table() }})
+{% endmacro %}
+
+
+{# In an entity model's import CTE: only the touched keys on an incremental build. #}
+{% macro only_touched_keys(key) -%}
+{%- if is_incremental() %}
+      and {{ key }} in (select touched_key from {{ touched_keys_table() }})
+{%- endif %}
+{%- endmacro %}
+
+
+{# In a staging model's import CTE: only the changed files on an incremental build. #}
+{% macro only_changed_files(entity) -%}
+{%- if is_incremental() %}
+    where _file in ({{ changed_files(entity) }})
+{%- endif %}
+{%- endmacro %}
