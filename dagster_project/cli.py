@@ -36,10 +36,29 @@ def configure(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _backfill_config(args: argparse.Namespace) -> dict:
+    """Run config of a backfill (`qloop backfill`): the date range raw_landing lands again."""
+    if getattr(args, "backfill_from", None) is None:
+        return {}
+    from datetime import date
+
+    from .lib.ingest import Backfill
+
+    Backfill(date.fromisoformat(args.backfill_from), date.fromisoformat(args.backfill_to))  # checks
+    return {"ops": {"raw_landing": {"config": {"backfill_from": args.backfill_from,
+                                               "backfill_to": args.backfill_to}}}}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = configure(args)
+    command = "qloop backfill" if getattr(args, "backfill_from", None) else "qloop run"
     if not settings.inbox.is_dir():
-        print(f"qloop run: inbox {settings.inbox} is not a folder", file=sys.stderr)
+        print(f"{command}: inbox {settings.inbox} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        run_config = {**QUIET_LOGS, **_backfill_config(args)}
+    except ValueError as err:
+        print(f"{command}: {err} (dates as YYYY-MM-DD, --from <= --to)", file=sys.stderr)
         return 2
     import dagster as dg
     import duckdb
@@ -56,15 +75,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
-            instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
-            tags={FULL_REFRESH_TAG: "true"} if args.full_refresh else None)
+            instance=instance, run_config=run_config, raise_on_error=False,
+            tags={FULL_REFRESH_TAG: "true"} if getattr(args, "full_refresh", False) else None)
     log_path = log_path.replace(settings.runs / f"{result.run_id}.log")
     report = settings.runs / f"{result.run_id}.ingest.json"
     results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
     try:
         con = connect(settings.warehouse, read_only=True) if settings.warehouse.exists() else None
     except duckdb.IOException as err:  # e.g. a dbt process of a failed run still closing
-        print(f"qloop run: no summary, the warehouse cannot be opened: {err}".splitlines()[0],
+        print(f"{command}: no summary, the warehouse cannot be opened: {err}".splitlines()[0],
               file=sys.stderr)
         con = None
     if con is not None:
@@ -81,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         raise_alert(settings, "run_failure", f"qloop run {result.run_id[:8]} failed",
                     f"failed steps: {', '.join(failed)}; log {log_path}", result.run_id)
-        print(f"qloop run: the run did not complete (failed steps: {', '.join(failed)}); "
+        print(f"{command}: the run did not complete (failed steps: {', '.join(failed)}); "
               f"run id {result.run_id}; see {log_path} and `qloop ui`", file=sys.stderr)
         return 1
     return 0
@@ -162,6 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rebuild the incremental models from every delivery (they otherwise "
                           "re-do only what was landed since the last run)")
     run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser("backfill", help="land the inbox files of a date range again and "
+                                                "run the job (their KPIs are computed again)")
+    backfill.add_argument("--from", dest="backfill_from", required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--to", dest="backfill_to", required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--inbox", help=f"extract folder (env {INBOX_ENV}; default data/sample)")
+    backfill.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")
+    backfill.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="serve the Dagster UI (asset graph, runs) over this home")
     ui.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")

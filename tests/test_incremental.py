@@ -99,7 +99,7 @@ def runs(tmp_path_factory):
     _touch_later(inbox / "ref_agent.csv")
     third = qloop_run(inbox, home)
     assert third.returncode == 0, third.stdout + third.stderr
-    return {"home": home, "extra_call": extra_call, "agent": agent, "before": before,
+    return {"home": home, "inbox": inbox, "extra_call": extra_call, "agent": agent, "before": before,
             "marked_after_second": marked_after_second, "outputs": (first, second, third)}
 
 
@@ -181,3 +181,46 @@ def test_full_refresh_from_the_command_line_rebuilds_every_row(runs, tmp_path):
     result = qloop("run", "--inbox", str(SAMPLE), "--home", str(home), "--full-refresh")
     assert result.returncode == 0, result.stdout + result.stderr
     assert _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0] == 0
+
+
+def test_a_backfill_lands_its_dates_again_and_changes_no_number(runs, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(runs["home"], home)
+    before = (home / "exports" / "kpi_snapshot_20261108.csv").read_bytes()
+    last_load = _query(home, "select max(loaded_at) from raw_files")[0][0]
+
+    result = qloop("backfill", "--from", "2026-10-31", "--to", "2026-11-01",
+                   "--inbox", str(runs["inbox"]), "--home", str(home))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    # 8 daily files of each of the two days, and the two monthly files of October
+    assert result.stdout.splitlines()[0].startswith("Files: 0 loaded, 18 replaced, 371 unchanged, 3 rejected"), \
+        result.stdout.splitlines()[0]
+    relanded = {r[0] for r in _query(home, "select file_name from raw_files where loaded_at > ?", [last_load])}
+    assert len(relanded) == 18 and {"crm_subscriber_202610.csv", "billing_bill_run_202610.csv",
+                                    "cc_call_20261031.csv", "cc_call_20261101.csv"} <= relanded
+    assert (home / "exports" / "kpi_snapshot_20261108.csv").read_bytes() == before
+
+
+def test_a_backfill_range_must_be_dates_in_order(tmp_path):
+    result = qloop("backfill", "--from", "2026-11-02", "--to", "2026-11-01",
+                   "--inbox", str(SAMPLE), "--home", str(tmp_path / "home"))
+    assert result.returncode == 2
+    assert "qloop backfill: backfill from 2026-11-02 to 2026-11-01: the range is empty" in result.stderr
+    result = qloop("backfill", "--from", "2026-11-31", "--to", "2026-12-01",
+                   "--inbox", str(SAMPLE), "--home", str(tmp_path / "home"))
+    assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
+
+
+def test_a_backfill_covers_daily_files_by_date_and_monthly_files_by_overlap():
+    from datetime import date
+
+    from dagster_project.lib.extracts import match_file_name
+    from dagster_project.lib.ingest import Backfill
+
+    first_of_november = Backfill(date(2026, 11, 1), date(2026, 11, 2))
+    assert first_of_november.covers(match_file_name("cc_call_20261102.csv"))
+    assert not first_of_november.covers(match_file_name("cc_call_20261031.csv"))
+    assert not first_of_november.covers(match_file_name("crm_subscriber_202610.csv"))
+    assert Backfill(date(2026, 10, 31), date(2026, 10, 31)).covers(match_file_name("crm_subscriber_202610.csv"))
+    assert not first_of_november.covers(match_file_name("ref_agent.csv"))

@@ -23,7 +23,7 @@ import csv
 import hashlib
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -50,6 +50,30 @@ class FileResult:
     unknown_columns: list[str] = field(default_factory=list)
     seconds_decode: float = 0.0  # reading, hashing and decoding (GB18030 transcoding)
     seconds_land: float = 0.0  # splitting and inserting in DuckDB
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A backfill: the inbox files of these business dates are read and landed again even
+    when unchanged (a daily file by its date, a monthly file when its month overlaps).
+    Re-landed files count as new deliveries downstream, so their rows are judged and
+    de-duplicated again. Reference files have no date and are not re-read."""
+
+    first: date
+    last: date
+
+    def __post_init__(self) -> None:
+        if self.first > self.last:
+            raise ValueError(f"backfill from {self.first} to {self.last}: the range is empty")
+
+    def covers(self, inbox_file: InboxFile) -> bool:
+        day = inbox_file.business_date
+        if day is None:
+            return False
+        if inbox_file.entity.kind == "monthly":
+            month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            return day <= self.last and month_end >= self.first
+        return self.first <= day <= self.last
 
 
 class FileRejected(Exception):
@@ -240,17 +264,20 @@ def _known_deliveries(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
     return in_force, rejected
 
 
-def load_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, run_id: str) -> list[FileResult]:
-    """Land every new or re-delivered file of the inbox; return what became of each file."""
+def load_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, run_id: str,
+               backfill: Backfill | None = None) -> list[FileResult]:
+    """Land every new or re-delivered file of the inbox (and, in a backfill, every file of
+    its dates); return what became of each file."""
     ensure_schema(con)
     in_force, rejected = _known_deliveries(con)
     results = []
     for path in sorted(p for p in inbox.iterdir() if p.is_file()):
-        results.append(_load_one(con, path, run_id, in_force, rejected))
+        results.append(_load_one(con, path, run_id, in_force, rejected, backfill))
     return results
 
 
-def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> FileResult:
+def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict,
+              backfill: Backfill | None = None) -> FileResult:
     name = path.name
     inbox_file = match_file_name(name)
     if inbox_file is None:
@@ -258,9 +285,10 @@ def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> F
     entity = inbox_file.entity
     stat = path.stat()
     fingerprint = (stat.st_size, stat.st_mtime_ns)
-    if name in in_force and in_force[name][:2] == fingerprint:
+    forced = backfill is not None and backfill.covers(inbox_file)
+    if not forced and name in in_force and in_force[name][:2] == fingerprint:
         return FileResult(name, UNCHANGED, entity.prefix)
-    if name in rejected and rejected[name][:2] == fingerprint:
+    if not forced and name in rejected and rejected[name][:2] == fingerprint:
         return FileResult(name, REJECTED, entity.prefix, reason=rejected[name][2])
 
     started = time.perf_counter()
@@ -276,7 +304,7 @@ def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict) -> F
              stat.st_mtime_ns, sha256, outcome, reason],
         )
 
-    if name in in_force and in_force[name][2] == sha256:
+    if not forced and name in in_force and in_force[name][2] == sha256:
         # Same content delivered again (only touched): nothing to reload.
         con.execute(f"update {FILES_TABLE} set mtime_ns = ? where file_name = ?", [stat.st_mtime_ns, name])
         return FileResult(name, UNCHANGED, entity.prefix)

@@ -3,15 +3,33 @@
 import json
 from collections import Counter
 from dataclasses import asdict
+from datetime import date
 
 import dagster as dg
 
 from ...lib.extracts import ENTITIES
-from ...lib.ingest import load_inbox
+from ...lib.ingest import Backfill, load_inbox
 from ...lib.warehouse import DELIVERIES_TABLE, FILES_TABLE, UNPARSED_TABLE, connect
 from ..resources import QualityLoopPaths
 
 LANDING_TABLES = [e.table for e in ENTITIES] + [FILES_TABLE, DELIVERIES_TABLE, UNPARSED_TABLE]
+
+
+class LandingConfig(dg.Config):
+    """Backfill a date range: set both (YYYY-MM-DD) to land the inbox files of those
+    business dates again, even when unchanged; their KPIs are computed again downstream."""
+
+    backfill_from: str = ""
+    backfill_to: str = ""
+
+    def backfill(self) -> Backfill | None:
+        if not self.backfill_from and not self.backfill_to:
+            return None
+        try:
+            return Backfill(date.fromisoformat(self.backfill_from), date.fromisoformat(self.backfill_to))
+        except ValueError as err:
+            raise dg.Failure(f"backfill_from / backfill_to: {err} (both needed, YYYY-MM-DD, "
+                             "from <= to)") from None
 
 
 @dg.multi_asset(
@@ -22,12 +40,16 @@ LANDING_TABLES = [e.table for e in ENTITIES] + [FILES_TABLE, DELIVERIES_TABLE, U
     ],
     can_subset=False,
 )
-def raw_landing(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
-    """Load new and re-delivered inbox files; write the per-file report of this run."""
+def raw_landing(context: dg.AssetExecutionContext, config: LandingConfig, paths: QualityLoopPaths):
+    """Load new and re-delivered inbox files (and, in a backfill, every file of its dates);
+    write the per-file report of this run."""
     settings = paths.settings
+    backfill = config.backfill()
+    if backfill:
+        context.log.info(f"backfill: the inbox files of {backfill.first} .. {backfill.last} are landed again")
     con = connect(settings.warehouse)
     try:
-        results = load_inbox(con, settings.inbox, context.run_id)
+        results = load_inbox(con, settings.inbox, context.run_id, backfill)
         landed = dict(con.execute(
             "select entity, sum(rows_landed) from raw_files group by entity").fetchall())
     finally:
