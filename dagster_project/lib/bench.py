@@ -2,17 +2,20 @@
 
     python -m dagster_project.lib.bench [--days 7] [--scale 1.0] [--workdir DIR] [--keep] [--reuse-data]
 
-1. generates `--days` of synthetic extracts at `--scale` (1.0 = province) into WORKDIR/inbox
-   (timed, but not a pipeline phase);
+1. generates `--days` + 1 of synthetic extracts at `--scale` (1.0 = province) into
+   WORKDIR/inbox, the last day's daily files held back in WORKDIR/held (timed, but not a
+   pipeline phase);
 2. runs the real CLI, `qloop run --inbox ... --home <fresh home>`, as a subprocess, sampling
    the RSS of its whole process tree (dbt runs in a child process) every 0.1 s;
 3. splits the wall time into phases from the run's own records: Dagster step stats, the
    per-file ingest report and dbt's run_results.json;
 4. runs the floor, `bench_floor.sql` (the same work as one plain DuckDB script), in a fresh
    process, and compares its snapshot with the pipeline's;
-5. runs the pipeline once more on an inbox of reference files only: the fixed cost that
+5. adds the held-back day and runs the pipeline again on the same home: the daily
+   incremental run (issue 6's aim: under 10 % of the full run on the month);
+6. runs the pipeline once more on an inbox of reference files only: the fixed cost that
    does not depend on data volume (`--no-baseline` skips it);
-6. prints a table, writes WORKDIR/bench-results.json, removes the big files unless --keep.
+7. prints a table, writes WORKDIR/bench-results.json, removes the big files unless --keep.
 
 A benchmark, not a test: nothing here asserts a time. See docs/performance.md.
 """
@@ -125,9 +128,26 @@ def _load() -> str:
 
 # ------------------------------------------------------------------------------ the data
 
+def hold_back_last_day(inbox: Path, held: Path) -> list[str]:
+    """Moves the daily files of the inbox's last business date to `held`: the day an
+    incremental run adds on top of the loaded ones."""
+    daily = [(f.business_date, p) for p in inbox.iterdir()
+             if (f := match_file_name(p.name)) is not None and f.entity.kind == "daily"]
+    last = max(day for day, _ in daily)
+    held.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for day, path in daily:
+        if day == last:
+            shutil.move(path, held / path.name)
+            moved.append(path.name)
+    return sorted(moved)
+
+
 def prepare_data(inbox: Path, days: int, scale: float, reuse: bool, workdir: Path) -> dict:
+    """`days` of data in the inbox, plus one more day's daily files in WORKDIR/held (for the
+    incremental run)."""
     marker = workdir / "generate.json"
-    wanted = {"days": days, "scale": scale, "seed": SEED}
+    wanted = {"days": days, "scale": scale, "seed": SEED, "held_back_day": True}
     if reuse and marker.exists() and inbox.is_dir():
         summary = json.loads(marker.read_text())
         if all(summary.get(k) == v for k, v in wanted.items()):
@@ -135,12 +155,17 @@ def prepare_data(inbox: Path, days: int, scale: float, reuse: bool, workdir: Pat
             return summary
     # A subprocess, so the generator's arrays do not stay in this process's memory.
     cmd = [sys.executable, "-m", "dagster_project.lib.sample_data", "--out", str(inbox),
-           "--days", str(days), "--scale", str(scale), "--seed", str(SEED), "--json"]
+           "--days", str(days + 1), "--scale", str(scale), "--seed", str(SEED), "--json"]
     m = run_measured(cmd, workdir / "generate.log")
     if m["returncode"]:
         sys.exit(f"bench: data generation failed, see {workdir / 'generate.log'}")
     summary = json.loads((workdir / "generate.log").read_text())
     summary.pop("faults", None)
+    shutil.rmtree(workdir / "held", ignore_errors=True)
+    held = hold_back_last_day(inbox, workdir / "held")
+    held_bytes = sum((workdir / "held" / name).stat().st_size for name in held)
+    summary.update(files=summary["files"] - len(held), bytes=summary["bytes"] - held_bytes,
+                   held_files=len(held), held_bytes=held_bytes)
     summary.update(wanted, wall_seconds=round(m["seconds"], 2), peak_rss=m["peak_rss"], reused=False)
     marker.write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     return summary
@@ -148,9 +173,12 @@ def prepare_data(inbox: Path, days: int, scale: float, reuse: bool, workdir: Pat
 
 # -------------------------------------------------------------------------- the pipeline
 
-def run_pipeline(inbox: Path, home: Path, log: Path, project: Path, timeout: float) -> dict:
-    """`qloop run` (the CLI module of `project`, normally this checkout) on a fresh home."""
-    shutil.rmtree(home, ignore_errors=True)
+def run_pipeline(inbox: Path, home: Path, log: Path, project: Path, timeout: float,
+                 fresh: bool = True) -> dict:
+    """`qloop run` (the CLI module of `project`, normally this checkout) on a fresh home
+    (or, not fresh, on the home as the last run left it: an incremental run)."""
+    if fresh:
+        shutil.rmtree(home, ignore_errors=True)
     env = dict(os.environ, DO_NOT_TRACK="1", DAGSTER_DISABLE_TELEMETRY="1")
     # the installed entry point for this checkout; the same CLI module for another one
     cli = [str(BIN / "qloop")] if project == PROJECT_ROOT else [sys.executable, "-m", "dagster_project.cli"]
@@ -191,11 +219,14 @@ def _dbt_category(node: dict) -> str:
     return "seeds and other nodes"
 
 
-def pipeline_phases(home: Path, m: dict) -> dict:
-    """Phase rows (name, rows, seconds, peak RSS, depth) of one measured pipeline run."""
+def pipeline_phases(home: Path, m: dict, only_new_files: bool = False) -> dict:
+    """Phase rows (name, rows, seconds, peak RSS, depth) of one measured pipeline run
+    (only_new_files: count the rows of the files this run landed, not of those unchanged)."""
     run_id, steps = _step_windows(home)
     runs = home / "runs"
     files = json.loads((runs / f"{run_id}.ingest.json").read_text())
+    if only_new_files:
+        files = [f for f in files if f["outcome"] in ("loaded", "replaced")]
     rows_read = sum(f["rows_read"] for f in files)
     rows_landed = sum(f["rows_landed"] for f in files)
     decode = sum(f["seconds_decode"] for f in files)
@@ -395,6 +426,13 @@ def render(result: dict) -> str:
     line("FLOOR (bench_floor.sql, one fresh process)", pipe["rows_read"], fl["seconds"], fl["peak_rss"])
     line("file checks + GB18030 -> UTF-8", None, fl["seconds_files"], None, 1)
     line("DuckDB SQL: read, validate, dedup, KPIs, write", None, fl["seconds_sql"], None, 1)
+    inc = result.get("incremental")
+    if inc:
+        line(f"INCREMENTAL (+1 day on the loaded {result['days']}, same home)", inc["rows_read"],
+             inc["seconds"], inc["peak_rss"])
+        for p in inc["phases"]:
+            if p["depth"] == 0 and p["seconds"] >= 0.05:
+                line(p["phase"], p["rows"], p["seconds"], None, 1)
     base = result.get("baseline")
     if base:
         line("FIXED COST (same run, reference files only)", None, base["seconds"], base["peak_rss"])
@@ -411,6 +449,9 @@ def render(result: dict) -> str:
         "",
         f"data quality (suites + checks) = {pipe.get('quality_seconds', 0):.1f} s = "
         f"{100 * pipe.get('quality_seconds', 0) / pipe['seconds']:.0f} % of the pipeline (aim: < 25 %)",
+        *([f"incremental run (+1 day) = {inc['seconds']:.1f} s = "
+           f"{100 * inc['seconds'] / pipe['seconds']:.0f} % of the full run (aim: < 10 % on the month)"]
+          if inc else []),
         f"pipeline / floor = {pipe['seconds'] / fl['seconds']:.1f}x   "
         f"(floor snapshot: {cmp_['identical_rows']} of the pipeline's {cmp_['pipeline_rows']} rows identical; "
         f"floor wrote {cmp_['floor_rows']})",
@@ -462,6 +503,20 @@ def main(argv: list[str] | None = None) -> int:
               "cpus": os.cpu_count(), "generate": gen, "pipeline": pipe, "floor": floor,
               "comparison": compare_snapshots(snapshot, Path(floor["snapshot"]))}
 
+    # One more day on top of the loaded ones, on the same home: the daily incremental run.
+    print("bench: incremental run (one more day on the same home)", flush=True)
+    held = workdir / "held"
+    added = sorted(held.iterdir())
+    for path in added:
+        shutil.copy2(path, inbox / path.name)
+    inc = run_pipeline(inbox, home, workdir / "pipeline-incremental.log", project, args.timeout,
+                       fresh=False)
+    for path in added:
+        (inbox / path.name).unlink()
+    inc.update(pipeline_phases(home, inc, only_new_files=True))
+    inc.pop("sampler")
+    result["incremental"] = inc
+
     if not args.no_baseline:
         # The volume-independent cost: the same job over the reference files alone.
         print("bench: fixed-cost run (reference files only)", flush=True)
@@ -483,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     out = workdir / "bench-results.json"
     out.write_text(json.dumps(result, indent=1, default=str))
     if not args.keep:
-        for path in (home, workdir / "home-ref-only") + (() if args.reuse_data else (inbox,)):
+        for path in (home, workdir / "home-ref-only") + (() if args.reuse_data else (inbox, workdir / "held")):
             shutil.rmtree(path, ignore_errors=True)
     print(f"\nresults: {out}" + ("" if args.keep else " (big files removed; --keep keeps them)"))
     return 0
