@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -134,6 +135,10 @@ def cmd_board(args: argparse.Namespace) -> int:
     from dashboards.app import create_app
 
     app = create_app(settings)
+    # The app's objects live as long as the server: keep them out of the garbage collector's
+    # scans, whose pauses were the board's p95 tail (docs/performance.md, "Board").
+    gc.collect()
+    gc.freeze()
     dagster_ui = None
     if args.with_dagster_ui:
         # In its own process group, so stopping the board stops dagster dev and its children.
