@@ -26,7 +26,7 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
 	touch $@
 
-# The end-to-end tests drive Debian's chromium through Playwright (never `playwright install`).
+# The end-to-end tests drive Debian's chromium through Playwright's executable_path (Playwright's own browser download fails offline).
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-noto-cjk; }
