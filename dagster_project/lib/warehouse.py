@@ -63,6 +63,10 @@ create table if not exists {UNPARSED_TABLE} (
 # pass), so dbt can rank cities and departments on issue handling. The issue store itself
 # is a separate database; this table is a read-only copy.
 ISSUES_COPY_TABLE = "rem_issues"
+# The change register (issue 7), copied like the issues: one row per change, and one row per
+# KPI x region the change may affect.
+CHANGES_COPY_TABLE = "rem_changes"
+CHANGE_SCOPES_COPY_TABLE = "rem_change_scopes"
 REMEDIATION_DDL = f"""
 create table if not exists {ISSUES_COPY_TABLE} (
     issue_id bigint primary key,
@@ -78,6 +82,22 @@ create table if not exists {ISSUES_COPY_TABLE} (
     met_all_deadlines boolean not null,  -- no step done late, current step not past due
     overdue boolean not null,            -- current step past its deadline at snapshot_at
     snapshot_at timestamp not null
+);
+create table if not exists {CHANGES_COPY_TABLE} (
+    change_id bigint primary key,
+    title varchar not null,
+    change_type varchar not null,        -- product | tariff | billing_rule | network_cutover | it_release
+    owner_department varchar not null,
+    planned_launch_date date not null,
+    launched_on date,                    -- the day it went live (set when marked launched)
+    state varchar not null,              -- registered | passed | vetoed | launched | cancelled
+    snapshot_at timestamp not null
+);
+create table if not exists {CHANGE_SCOPES_COPY_TABLE} (
+    change_id bigint not null,
+    kpi_code varchar not null,
+    region_code varchar not null,        -- a city code, or JS
+    primary key (change_id, kpi_code, region_code)
 );
 """
 

@@ -7,16 +7,26 @@ import dagster as dg
 
 from ...lib.remediation.assessment import export_assessment
 from ...lib.remediation.loop import detect_and_verify, open_workflow, write_closure_lists
-from ...lib.warehouse import connect
+from ...lib.warehouse import CHANGE_SCOPES_COPY_TABLE, CHANGES_COPY_TABLE, connect
 from ..resources import QualityLoopPaths
 
 
-@dg.asset(key="rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities",
-                                  "int_kpi_complete_through"],
-          group_name="remediation", kinds={"sqlite", "duckdb"})
-def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities",
+                                         "int_kpi_complete_through"],
+                     group_name="remediation", kinds={"sqlite", "duckdb"},
+                     description="The issue store's issues, copied into the warehouse."),
+        dg.AssetSpec(CHANGES_COPY_TABLE, group_name="remediation", kinds={"sqlite", "duckdb"},
+                     description="The change register, copied into the warehouse."),
+        dg.AssetSpec(CHANGE_SCOPES_COPY_TABLE, group_name="remediation",
+                     kinds={"sqlite", "duckdb"},
+                     description="Each registered change's KPIs and regions."),
+    ],
+)
+def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
     """Detection (R1-R3 open issues, R4 warnings), verification of fixes, reopening; then
-    the issue store's issues copied into the warehouse (`rem_issues`)."""
+    the issue store's issues and change register copied into the warehouse."""
     settings = paths.settings
     workflow = open_workflow(settings)
     try:
@@ -26,13 +36,15 @@ def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg
     report = settings.runs / f"{context.run_id}.remediation.json"
     report.write_text(json.dumps(run.as_dict(), indent=2), encoding="utf-8")
     d, v = run.detection, run.verification
-    return dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(asset_key="rem_issues", metadata={
         "opened": len(d.opened), "evidence_added": d.evidence_added,
         "severity_raised": d.severity_raised, "reopened": len(d.reopened) + len(v.reopened),
         "verified": len(v.verified), "warnings_r4": d.warnings, "active_issues": run.active,
         "overdue_issues": run.overdue, "issues_copied": run.issues_copied,
         "issue_store": dg.MetadataValue.text(settings.issues_url),
     })
+    yield dg.MaterializeResult(asset_key=CHANGES_COPY_TABLE)
+    yield dg.MaterializeResult(asset_key=CHANGE_SCOPES_COPY_TABLE)
 
 
 @dg.asset(deps=["fct_horizontal_assessment"], group_name="remediation", kinds={"csv"})
