@@ -1,10 +1,10 @@
 """The whole pipeline (`qloop run`: Dagster job, landing, dbt, export) on a hand-made inbox.
 
-Expected values are in tests/kpi_fixture.py, worked out by hand at each KPI's boundaries.
-They are read from `fct_kpi_snapshot`, the rows the KPI layer hands to the export: the
-fixture's monthly files are deliberately incomplete (WX has no subscriber row: a boundary of
-K06), so the data-quality gate withholds the crm and billing KPIs from the snapshot file,
-which is tested on its own below.
+Expected values are in tests/kpi_fixture.py, worked out by hand at each KPI's boundaries,
+and read from the published snapshot file (the group upload). The fixture is a small
+spec-valid delivery with a few bad rows and deliberately incomplete monthly files (WX has
+no subscriber row: a boundary of K06): the data-quality gate warns about them and
+publishes every KPI (docs/quality.md, "blocking needs evidence").
 """
 
 from __future__ import annotations
@@ -58,26 +58,23 @@ def first_run(tmp_path_factory):
 @pytest.mark.parametrize("key", sorted(EXPECTED), ids=lambda k: "-".join(k))
 def test_snapshot_value_at_the_boundaries(first_run, key):
     _, home, _ = first_run
-    assert computed_rows(home).get(key) == EXPECTED[key]
+    assert read_snapshot(home).get(key) == EXPECTED[key]
 
 
 @pytest.mark.parametrize("key", ABSENT, ids=lambda k: "-".join(k))
 def test_rows_that_must_not_exist(first_run, key):
     _, home, _ = first_run
-    assert key not in computed_rows(home)
+    assert key not in read_snapshot(home)
 
 
-def test_incomplete_monthly_files_withhold_their_sources_only(first_run):
-    # crm_subscriber_202610 and billing_bill_run_202610 lack cities, ref_store has one store:
-    # blocking expectations of crm and billing fail, their KPIs are not published (and were
-    # never published before), every other KPI's rows are in the file exactly as computed.
+def test_a_small_delivery_with_incomplete_monthly_files_is_published_with_warnings(first_run):
+    # crm_subscriber_202610 and billing_bill_run_202610 lack cities, ref_store has stores in
+    # one city, 1 of 5 speed tests is rejected: warnings, not blocking (the spec says what a
+    # missing city means, and 5 records are no evidence of a broken extraction).
     _, home, result = first_run
-    computed, published = computed_rows(home), read_snapshot(home)
-    withheld = {"K01", "K05", "K06", "K07", "K08", "K09", "K10"}  # crm + billing in the catalog
-    assert published == {k: v for k, v in computed.items() if k[2] not in withheld}
-    assert {k[2] for k in computed} >= withheld  # they were computed, just not published
-    assert "NOT PUBLISHED from this run: KPIs of crm (K01, K05, K06, K07, K08)" in result.stdout
-    assert "NOT PUBLISHED from this run: KPIs of billing (K09, K10)" in result.stdout
+    assert read_snapshot(home) == computed_rows(home)
+    assert "NOT PUBLISHED" not in result.stdout
+    assert "every one of the 13 cities has subscribers in the month's file" in result.stdout
 
 
 def test_snapshot_file_format_and_control_file(first_run):

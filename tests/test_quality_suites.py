@@ -147,3 +147,27 @@ def test_a_withheld_source_keeps_its_last_good_values(tmp_path):
         "K01": "r3", "K02": "r2"}
     control = files.control.read_text().strip().split(",")
     assert control[1] == "2" and int(control[2]) == files.size_bytes
+
+
+def test_blocking_share_bounds_judge_only_files_with_enough_records(sample_home):
+    # The sample's own cc_call frame, with two files made 40 % rejected: one of 40 records (a
+    # hand-made delivery: warning only) and one of 400 (a broken extraction: blocking).
+    from dagster_project.lib.quality.validate import gx_context, validate_frame
+
+    home, _ = sample_home
+    suite = next(s for s in SUITES if s.entity.prefix == "cc_call")
+    con = connect(home / "warehouse.duckdb", read_only=True)
+    try:
+        frame = metric_frame(con, suite)
+    finally:
+        con.close()
+    small, big = frame.index[0], frame.index[1]
+    frame.loc[small, ["rows_read", "share_rejected"]] = [40.0, 0.4]
+    frame.loc[big, ["rows_read", "share_rejected"]] = [400.0, 0.4]
+    context = gx_context()
+    outcomes = validate_frame(context, context.data_sources.add_pandas("t"), suite, frame)
+    share = {e.severity: e for e in outcomes if e.column == "share_rejected"}
+    assert [u["file_name"] for u in share[BLOCKING].unexpected] == [frame.loc[big, "file_name"]]
+    assert "where rows_read>=200" in share[BLOCKING].kwargs
+    assert {u["file_name"] for u in share["warning"].unexpected} >= {
+        frame.loc[small, "file_name"], frame.loc[big, "file_name"]}

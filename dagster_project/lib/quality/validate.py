@@ -66,7 +66,11 @@ class SuiteOutcome:
 
 
 def _bounds(kwargs: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "column")
+    bounds = [f"{k}={v}" for k, v in kwargs.items()
+              if k not in ("column", "row_condition", "condition_parser")]
+    if kwargs.get("row_condition"):  # a blocking bound judges only files with enough records
+        bounds.append(f"where {kwargs['row_condition']}")
+    return ", ".join(bounds)
 
 
 def _plain(value):
@@ -105,8 +109,6 @@ def gx_suite(suite: Suite):
 
 def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], context=None) -> list[SuiteOutcome]:
     """Compute each suite's metric frame in DuckDB and validate it with GX."""
-    import great_expectations as gx
-
     context = context or gx_context()
     datasource = context.data_sources.add_pandas("qualityloop_metrics")
     outcomes = []
@@ -115,38 +117,47 @@ def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], context=None
         try:
             frame = metric_frame(con, suite)
             computed = time.perf_counter()
-            batch_def = datasource.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("files")
-            gx_s = context.suites.add(gx_suite(suite))
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_s))
-            result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+            exps = validate_frame(context, datasource, suite, frame)
         except Exception as err:  # noqa: BLE001 - a suite that cannot run must not stop the others
             outcomes.append(SuiteOutcome(
                 suite.name, suite.entity.prefix, list(suite.kpi_sources), 0, False, True, [],
                 error=f"{type(err).__name__}: {err}".splitlines()[0]))
             continue
-        by_index = {res.expectation_config.meta["index"]: res for res in result.results}
-        exps = []
-        for i, spec in enumerate(suite.expectations):
-            res = by_index[i]
-            r = res.result or {}
-            unexpected = [{"file_name": u.get("file_name"),
-                           "value": _plain(u.get(spec["kwargs"].get("column")))}
-                          for u in (r.get("unexpected_index_list") or [])[:FILES_LISTED]]
-            exps.append(ExpectationOutcome(
-                suite=suite.name, entity=suite.entity.prefix, index=i, expectation=spec["type"],
-                column=spec["kwargs"].get("column"), kwargs=_bounds(spec["kwargs"]),
-                severity=spec["meta"]["severity"], why=spec["meta"].get("why", ""),
-                success=bool(res.success), element_count=r.get("element_count"),
-                unexpected_count=r.get("unexpected_count"), unexpected=unexpected,
-                observed_value=None if r.get("observed_value") is None else str(_plain(r["observed_value"])),
-            ))
         blocking_failed = any(not e.success and e.severity == BLOCKING for e in exps)
         outcomes.append(SuiteOutcome(
             suite.name, suite.entity.prefix, list(suite.kpi_sources), len(frame),
             all(e.success for e in exps), blocking_failed, exps,
             seconds_metrics=computed - started, seconds_validate=time.perf_counter() - computed))
     return outcomes
+
+
+def validate_frame(context, datasource, suite: Suite, frame) -> list[ExpectationOutcome]:
+    """Validate one metric frame with the suite (a ValidationDefinition kept in the context
+    for the Data Docs); one outcome per expectation, in the suite's order."""
+    import great_expectations as gx
+
+    batch_def = datasource.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("files")
+    gx_s = context.suites.add(gx_suite(suite))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_s))
+    result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+    by_index = {res.expectation_config.meta["index"]: res for res in result.results}
+    exps = []
+    for i, spec in enumerate(suite.expectations):
+        res = by_index[i]
+        r = res.result or {}
+        unexpected = [{"file_name": u.get("file_name"),
+                       "value": _plain(u.get(spec["kwargs"].get("column")))}
+                      for u in (r.get("unexpected_index_list") or [])[:FILES_LISTED]]
+        exps.append(ExpectationOutcome(
+            suite=suite.name, entity=suite.entity.prefix, index=i, expectation=spec["type"],
+            column=spec["kwargs"].get("column"), kwargs=_bounds(spec["kwargs"]),
+            severity=spec["meta"]["severity"], why=spec["meta"].get("why", ""),
+            success=bool(res.success), element_count=r.get("element_count"),
+            unexpected_count=r.get("unexpected_count"), unexpected=unexpected,
+            observed_value=None if r.get("observed_value") is None else str(_plain(r["observed_value"])),
+        ))
+    return exps
 
 
 # Data Docs reference Bootstrap, Font Awesome and jQuery on CDNs: offline they render
