@@ -171,3 +171,39 @@ def test_blocking_share_bounds_judge_only_files_with_enough_records(sample_home)
     assert "where rows_read>=200" in share[BLOCKING].kwargs
     assert {u["file_name"] for u in share["warning"].unexpected} >= {
         frame.loc[small, "file_name"], frame.loc[big, "file_name"]}
+
+
+def test_a_key_left_twice_is_found_by_dbt_and_judged_per_file(sample_home, tmp_path):
+    # A copy of the sample's warehouse with one call duplicated in int_calls: dbt's unique
+    # test stores the key, and the cc_call frame counts both rows against their file.
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from dagster_project.lib.settings import DBT_PROJECT_DIR
+
+    home, _ = sample_home
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(home / "warehouse.duckdb", warehouse)
+    con = duckdb.connect(str(warehouse))
+    call_id, file_name = con.execute(
+        "select call_id, _file from int_calls order by call_id limit 1").fetchone()
+    con.execute("insert into int_calls select * from int_calls where call_id = ?", [call_id])
+    con.close()
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    env = dict(os.environ, QLOOP_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"),
+               DO_NOT_TRACK="1")
+    result = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select", "int_calls,test_name:unique"],
+                            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1 and "unique_int_calls_call_id" in result.stdout, result.stdout
+
+    suite = next(s for s in SUITES if s.entity.prefix == "cc_call")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        frame = metric_frame(con, suite).set_index("file_name")
+    finally:
+        con.close()
+    assert frame.loc[file_name, "dup_keys"] == 2
+    assert frame.drop(index=file_name)["dup_keys"].sum() == 0

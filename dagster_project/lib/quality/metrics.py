@@ -11,15 +11,25 @@ volume. Columns (NULL = not judged, e.g. a file too small for a share to mean an
 - share_rejected, share_rule_3 (enum values not in the spec), share_rule_4 (codes not in
   the reference data: the reference data's coverage), over the file's records;
 - dup_keys: rows of the entity model (after de-duplication) from this file whose key is
-  there more than once (0 when section 7 holds);
+  there more than once (0 when section 7 holds); the repeated keys of the daily entities
+  are the failures dbt's unique test stored (`repeated_keys_sql`), not a second scan;
 - volume_baseline, volume_weeks, volume_ratio (daily entities): records against the median
   of the same weekday of the previous `weeks` weeks (judged when at least `min_weeks` of
   them are in force and the median is at least `min_baseline_rows`);
 - null_share_<column> for the suite's important columns;
 - the suite's own metrics (SQL aggregates over the file's staging rows).
+
+The per-file aggregates are the expensive part (a scan of every staging row, quantiles).
+They change only when a file's staging rows change, so a run keeps them per delivery in
+`qa_file_metrics__<entity>` and computes them only for the deliveries landed since
+(`refresh_file_metrics`): a daily run scans one day. The cache is thrown away whenever its
+generation changes: the suite's SQL, the dbt project (staging parses differently) or a
+reference file (rule 4 judges every row again).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import duckdb
 
@@ -30,8 +40,27 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def frame_sql(suite: Suite) -> str:
-    entity = suite.entity
+# Where dbt stores failing test rows (`store_failures`): <target schema>_dbt_test__audit.
+DBT_TEST_AUDIT_SCHEMA = "main_dbt_test__audit"
+
+
+def repeated_keys_sql(suite: Suite) -> str:
+    """The entity keys left more than once after de-duplication. When dbt's unique test on
+    the key stores its failures (the daily entities: tens of millions of keys), they are
+    read from there: the same check, computed once per build."""
+    key = ", ".join(_q(c) for c in suite.entity.key)
+    if suite.duplicate_keys_from:
+        return (f"select unique_field as {key} "
+                f"from {DBT_TEST_AUDIT_SCHEMA}.{_q(suite.duplicate_keys_from)}")
+    return f"select {key} from {suite.entity_model} group by {key} having count(*) > 1"
+
+
+def file_metrics_table(suite: Suite) -> str:
+    return f"qa_file_metrics__{suite.entity.prefix}"
+
+
+def per_file_sql(suite: Suite, files_filter: str = "") -> str:
+    """The per-file aggregates over the suite's staging model (optionally some files only)."""
     n = suite.min_rows
     gated = f"count(*) >= {n}"
     gated_accepted = f"count(*) filter (where reject_rule is null) >= {n}"
@@ -45,6 +74,56 @@ def frame_sql(suite: Suite) -> str:
     ]
     per_file += [f"case when {gated_accepted} then ({expr}) end as {_q(name)}"
                  for name, expr in suite.metrics.items()]
+    where = f"where {files_filter}" if files_filter else ""
+    return f"select _file as file_name, {', '.join(per_file)} from {suite.staging_model} {where} group by _file"
+
+
+def _generation(con: duckdb.DuckDBPyConnection, suite: Suite, project_fingerprint: str) -> str:
+    reference = con.execute(
+        "select max(loaded_at) from raw_files where kind = 'reference'").fetchone()[0]
+    text = "\0".join([per_file_sql(suite), project_fingerprint, str(reference)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refresh_file_metrics(con: duckdb.DuckDBPyConnection, suite: Suite,
+                         project_fingerprint: str) -> int:
+    """Bring the suite's per-file cache up to date; returns how many files were computed."""
+    table, entity = file_metrics_table(suite), suite.entity.prefix
+    generation = _generation(con, suite, project_fingerprint)
+    stale = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ? and schema_name = current_schema()",
+        [table]).fetchone()[0]
+    if stale:
+        stale = con.execute(f"select count(*) from {table} where generation <> ?",
+                            [generation]).fetchone()[0]
+        if stale:
+            con.execute(f"drop table {table}")
+    con.execute(f"""
+        create table if not exists {table} as
+        select p.*, cast(null as timestamp) as loaded_at, cast(null as varchar) as generation
+        from ({per_file_sql(suite)}) p limit 0""")
+    # Deliveries replaced or gone since: their rows go; the new ones are computed.
+    con.execute(f"""
+        delete from {table} t where not exists (
+            select 1 from raw_files f
+            where f.entity = ? and f.file_name = t.file_name and f.loaded_at = t.loaded_at)""",
+                [entity])
+    todo = f"""_file in (select file_name from raw_files where entity = '{entity}'
+                          and file_name not in (select file_name from {table}))"""
+    computed = con.execute(f"""
+        insert into {table}
+        select p.*, f.loaded_at, ? from ({per_file_sql(suite, todo)}) p
+        join raw_files f on f.file_name = p.file_name""", [generation]).fetchone()[0]
+    return computed
+
+
+def frame_sql(suite: Suite, cached: bool = False) -> str:
+    """One row per delivery in force. `cached`: the per-file aggregates come from the cache
+    (refresh_file_metrics first), else they are computed here over every staging row."""
+    entity = suite.entity
+    n = suite.min_rows
+    per_file_source = (f"select * exclude (loaded_at, generation) from {file_metrics_table(suite)}"
+                       if cached else per_file_sql(suite))
     key = ", ".join(_q(c) for c in entity.key)
     volume = suite.volume if entity.kind == "daily" else None
     if volume:
@@ -74,11 +153,10 @@ def frame_sql(suite: Suite) -> str:
                        "cast(null as double) as volume_ratio,")
     return f"""
         with per_file as (
-            select _file as file_name, {", ".join(per_file)}
-            from {suite.staging_model} group by _file
+            {per_file_source}
         ),
         repeated as (
-            select {key} from {suite.entity_model} group by {key} having count(*) > 1
+            {repeated_keys_sql(suite)}
         ),
         dups as (
             select _file as file_name, count(*) as dup_keys
@@ -100,11 +178,11 @@ def frame_sql(suite: Suite) -> str:
     """
 
 
-def metric_frame(con: duckdb.DuckDBPyConnection, suite: Suite):
+def metric_frame(con: duckdb.DuckDBPyConnection, suite: Suite, cached: bool = False):
     """The suite's metric frame (a few dozen rows) as a pandas DataFrame for GX."""
     import pandas as pd
 
-    frame = con.execute(frame_sql(suite)).df()
+    frame = con.execute(frame_sql(suite, cached)).df()
     # DuckDB decimals and nullable ints arrive as objects / Int64: GX compares floats.
     for col in frame.columns:
         if col in ("file_name", "business_date", "reconciles"):

@@ -38,6 +38,9 @@ class Suite:
     kpi_sources: tuple[str, ...]
     staging_model: str
     entity_model: str
+    # dbt's unique test on the entity key stores its failing keys in this table (in
+    # DBT_TEST_AUDIT_SCHEMA): the suite reads them instead of grouping the table again.
+    duplicate_keys_from: str | None
     min_rows: int
     volume: dict | None
     null_share_columns: tuple[str, ...]
@@ -74,6 +77,7 @@ def parse_suite(data: dict, path: Path | None = None) -> Suite:
     return Suite(
         name=data["name"], entity=entity, kpi_sources=tuple(meta.get("kpi_sources", [])),
         staging_model=meta["staging_model"], entity_model=meta["entity_model"],
+        duplicate_keys_from=meta.get("duplicate_keys_from"),
         min_rows=int(meta.get("min_rows", 1)), volume=meta.get("volume"),
         null_share_columns=tuple(meta.get("null_share_columns", [])),
         metrics=dict(meta.get("metrics", {})), expectations=list(data["expectations"]), path=path,

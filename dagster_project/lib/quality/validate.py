@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from .metrics import metric_frame
+from ..dbt_state import project_fingerprint
+from .metrics import metric_frame, refresh_file_metrics
 from .suites import BLOCKING, Suite
 
 # Most files a failing expectation names one by one (the count is always complete).
@@ -111,11 +112,13 @@ def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], context=None
     """Compute each suite's metric frame in DuckDB and validate it with GX."""
     context = context or gx_context()
     datasource = context.data_sources.add_pandas("qualityloop_metrics")
+    fingerprint = project_fingerprint()
     outcomes = []
     for suite in suites:
         started = time.perf_counter()
         try:
-            frame = metric_frame(con, suite)
+            refresh_file_metrics(con, suite, fingerprint)
+            frame = metric_frame(con, suite, cached=True)
             computed = time.perf_counter()
             exps = validate_frame(context, datasource, suite, frame)
         except Exception as err:  # noqa: BLE001 - a suite that cannot run must not stop the others
