@@ -142,6 +142,10 @@ def issue_header(view, regions: dict[str, tuple[str, str]], lang: str) -> html.D
             html.Dt(t("col_owner_department", lang)),
             html.Dd(department_label(view.owner_department, lang)),
             html.Dt(t("issue_origin", lang)), html.Dd(_label("origin", view.origin, lang)),
+            # A veto issue is about a change (issue 7): link it.
+            *([html.Dt(t("issue_change", lang)), html.Dd(dcc.Link(
+                f"#{view.change_id}", href=f"/changes/{view.change_id}", id="issue-change-link"))]
+              if view.row.get("change_id") is not None else []),
         ], className="facts"),
     ], className="card issue-header")
 

@@ -294,8 +294,10 @@ class Workflow:
             fixed = rules.require_date(fix_date, "fix date")
             if fixed > now.date():
                 raise MissingField(f"fix date {fixed} is in the future")
+            # A veto issue waits for the quality manager, not for a run of green days.
             return {"fix_date": fixed, "fix_note": rules.require_text(note, "what was done"),
-                    "fix_claimed_at": now, "verification_days": 0}
+                    "fix_claimed_at": now,
+                    "verification_days": 0 if row["change_id"] is None else None}
         return self._act(issue_id, user, "claim_fix", change, expected_version)
 
     def sign_off(self, issue_id: int, user: str, comment: str,
