@@ -33,7 +33,7 @@ from dagster_project.lib.remediation.schema import (
     change_events, change_scopes, changes, issue_events, issue_evidence, issues, users,
 )
 from dagster_project.lib.remediation.store import IssueStore, _alembic_config, open_store
-from dagster_project.lib.remediation.warehouse_io import write_change_copy
+from dagster_project.lib.remediation.warehouse_io import closure_row, write_change_copy
 from dagster_project.lib.remediation.workflow import Signal, Workflow
 from dagster_project.lib.settings import Settings
 from dagster_project.lib.warehouse import REMEDIATION_DDL
@@ -263,6 +263,20 @@ def test_veto_opens_an_issue_for_the_owner_department(env):
     assert f"change {change_id}" in opened["comment"]
     # the replay of the issue's events rebuilds it, the link included
     assert env.wf.replay(issue.id) == env.wf.content(issue.row)
+
+
+def test_the_closure_list_row_of_a_veto_issue_names_the_change(env):
+    change_id = env.register().id
+    issue_id = env.reg.test_veto(change_id, QM, "no").veto_issue_id
+    env.wf.acknowledge(issue_id, OWNER, "Wang Wu")
+    env.wf.plan(issue_id, OWNER, "process", "x", "y", env.today + timedelta(days=3))
+    env.wf.claim_fix(issue_id, OWNER, env.today, "done")
+    row = closure_row(env.wf.issue(issue_id), {"NJ": ("南京", "Nanjing")})
+    assert (row.kpi_code, row.region_name_en, row.state) == ("K02", "Nanjing", "verifying")
+    assert row.kpi_name_en == f"Hotline agent connect rate (change #{change_id} vetoed before launch)"
+    assert row.kpi_name_zh == f"10000号人工接通率（变更#{change_id} 前置体验否决）"
+    assert row.verification_days is None  # no 7-day count for a veto issue
+    assert closure_row(env.wf.issue(issue_id), {}).region_name_en == "NJ"
 
 
 @pytest.mark.parametrize("state,message", [
@@ -501,3 +515,45 @@ def test_detect_and_verify_copies_the_register(states_env, tmp_path, monkeypatch
         == (1,)
     con.close()
 
+
+
+# ------------------------------------------------------------------ two processes at once
+
+
+def _change_worker(url: str, change_id: int, user: str, action: str, version: int,
+                   barrier, results) -> None:
+    from dagster_project.lib.remediation.changes import ChangeRegister
+    from dagster_project.lib.remediation.workflow import Workflow
+
+    store = open_store(url)
+    reg = ChangeRegister(Workflow(store, clock=lambda: T0))
+    reg.change(change_id)  # connected and warmed up before the start
+    try:
+        barrier.wait(120)
+        view = (reg.test_veto(change_id, user, f"veto by {user}", expected_version=version)
+                if action == "test_veto" else
+                reg.cancel(change_id, user, f"cancel by {user}", expected_version=version))
+        results.put((user, action, "ok", view.version))
+    except WorkflowError as error:
+        results.put((user, action, type(error).__name__, str(error)))
+    except Exception as error:  # anything else is a failure the test must see
+        results.put((user, action, "crash", repr(error)))
+    finally:
+        store.dispose()
+
+
+def test_veto_and_cancel_on_the_same_version_one_wins(env):
+    from .test_workflow_concurrency import run_together
+
+    url = str(env.store.url)
+    for _ in range(3):
+        change_id = env.register().id
+        results = run_together(_change_worker, [(url, change_id, QM, "test_veto", 1),
+                                                (url, change_id, OWNER, "cancel", 1)])
+        assert sorted(r[2] for r in results) == ["ConflictError", "ok"], results
+        (winner,) = [r for r in results if r[2] == "ok"]
+        view = env.reg.change(change_id)
+        assert (view.version, view.state) == (2, TO_STATE[winner[1]])
+        # the loser left no trace: no veto issue after a cancel, one after a veto
+        assert len(view.linked_issues) == (1 if winner[1] == "test_veto" else 0)
+        assert [e["action"] for e in env.reg.events(change_id)] == ["register", winner[1]]
