@@ -173,3 +173,23 @@ def test_viewer_reads_filters_and_gets_no_forms(page, board_url, board_home, vie
     assert page.locator("#change-actions .action-button").count() == 0
     assert page.get_attribute("#change-post-evaluation", "href") == \
         f"/post-evaluation?change={launched_id}"
+
+
+def test_acting_on_a_stale_page_shows_the_conflict(page, board_url, board_home):
+    login(page, board_url, "demo_qm")
+    change_id = register_on_the_board(page, board_url, "宽带提速割接 speed cutover", "NETWORK")
+    page.goto(f"{board_url}/changes/{change_id}")
+    wait_change_state(page, "registered")
+    # meanwhile someone passes the test from the command line
+    passed = qloop("change", str(change_id), "test", "--pass", "--user", "demo_qm",
+                   "--home", str(board_home))
+    assert passed.returncode == 0, passed.stderr
+    page.fill("#change-veto-reason", "stale page")
+    page.click("#change-action-test_veto")
+    page.wait_for_selector("#change-message [data-kind=conflict]", timeout=TIMEOUT)
+    assert "you acted on version 1" in page.inner_text("#change-message")
+    stored = cli_change(board_home, change_id)
+    assert (stored["state"], stored["version"], stored["issues"]) == ("passed", 2, [])
+    page.click("#change-reload")
+    wait_change_state(page, "passed")
+    assert buttons(page) == ["change-action-launch", "change-action-cancel"]

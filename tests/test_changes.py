@@ -273,7 +273,8 @@ def test_the_closure_list_row_of_a_veto_issue_names_the_change(env):
     env.wf.claim_fix(issue_id, OWNER, env.today, "done")
     row = closure_row(env.wf.issue(issue_id), {"NJ": ("南京", "Nanjing")})
     assert (row.kpi_code, row.region_name_en, row.state) == ("K02", "Nanjing", "verifying")
-    assert row.kpi_name_en == f"Hotline agent connect rate (change #{change_id} vetoed before launch)"
+    assert row.kpi_name_en == \
+        f"Hotline agent connect rate (change #{change_id} vetoed before launch)"
     assert row.kpi_name_zh == f"10000号人工接通率（变更#{change_id} 前置体验否决）"
     assert row.verification_days is None  # no 7-day count for a veto issue
     assert closure_row(env.wf.issue(issue_id), {}).region_name_en == "NJ"
