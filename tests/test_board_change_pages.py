@@ -126,6 +126,11 @@ def test_register_veto_and_follow_the_linked_issue(page, board_url, board_home):
     assert page.get_attribute("#issue-change-link", "href") == f"/changes/{change_id}"
     page.click("#issue-change-link")
     wait_change_state(page, "vetoed")
+    # the issue list names the change beside the veto issue's KPI
+    page.goto(f"{board_url}/issues?department=HOTLINE")
+    row = page.locator(f"#issues-table tr[data-issue='{issue['id']}']")
+    row.wait_for(timeout=TIMEOUT)
+    assert row.locator(".issue-change-link").get_attribute("href") == f"/changes/{change_id}"
 
 
 def test_a_refused_action_shows_its_message_and_changes_nothing(page, board_url, board_home):
