@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .cli_changes import add_change_commands
 from .cli_loop import add_loop_commands
 from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
 
@@ -221,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     add_loop_commands(sub)
+    add_change_commands(sub)
     return parser
 
 

@@ -192,5 +192,15 @@ def test_demo_story_moves_issues_through_every_state_once(loop_home):
     assert {"open", "acknowledged", "in_progress", "cancelled"} <= states
     assert states & {"verifying", "verified", "closed", "reopened"}
     before = issues_json(home)
+    changes = json.loads(qloop("changes", "list", "--json", "--home", str(home)).stdout)
+    # the change story: launched 16 days before the sample's as-of date (2026-11-09), one
+    # vetoed with its open HOTLINE issue, one awaiting its experience test
+    assert [(c["state"], c["owner_department"], c["launched_on"]) for c in changes] == [
+        ("launched", "BILLING", "2026-10-24"), ("vetoed", "HOTLINE", None),
+        ("registered", "FIELD", None)]
+    veto_issue = {i["id"]: i for i in before}[changes[1]["issues"][0]["id"]]
+    assert (veto_issue["state"], veto_issue["origin"], veto_issue["change_id"]) == \
+           ("open", "veto", changes[1]["id"])
     again = qloop("demo-story", *("--home", str(home)))
     assert again.returncode == 0 and issues_json(home) == before
+    assert json.loads(qloop("changes", "list", "--json", "--home", str(home)).stdout) == changes

@@ -101,6 +101,15 @@ def filter_options(lang: str, regions: dict[str, tuple[str, str]], departments: 
     }
 
 
+def _change_note(view, lang: str) -> list:
+    """A veto issue (issue 7) names the change it is about, linked."""
+    change_id = view.row.get("change_id")
+    if change_id is None:
+        return []
+    return [" · ", dcc.Link(f"{t('issue_change', lang)} #{change_id}",
+                            href=f"/changes/{change_id}", className="issue-change-link")]
+
+
 def issues_table(views: list, regions: dict[str, tuple[str, str]], lang: str) -> html.Table:
     header = html.Thead(html.Tr([html.Th(t(f"col_{c}", lang)) for c in ISSUE_COLUMNS]))
     body = []
@@ -108,7 +117,7 @@ def issues_table(views: list, regions: dict[str, tuple[str, str]], lang: str) ->
         late = v.lateness
         body.append(html.Tr([
             html.Td(dcc.Link(f"#{v.id}", href=f"/issues/{v.id}", className="issue-link")),
-            html.Td(kpi_label(v.kpi_code, lang)),
+            html.Td([kpi_label(v.kpi_code, lang), *_change_note(v, lang)]),
             html.Td(region_label(v.region_code, regions, lang)),
             html.Td(severity_badge(v.severity)),
             html.Td(state_badge(v.state, lang)),
@@ -142,6 +151,10 @@ def issue_header(view, regions: dict[str, tuple[str, str]], lang: str) -> html.D
             html.Dt(t("col_owner_department", lang)),
             html.Dd(department_label(view.owner_department, lang)),
             html.Dt(t("issue_origin", lang)), html.Dd(_label("origin", view.origin, lang)),
+            # A veto issue is about a change (issue 7): link it.
+            *([html.Dt(t("issue_change", lang)), html.Dd(dcc.Link(
+                f"#{view.change_id}", href=f"/changes/{view.change_id}", id="issue-change-link"))]
+              if view.row.get("change_id") is not None else []),
         ], className="facts"),
     ], className="card issue-header")
 

@@ -43,8 +43,13 @@ def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
         "overdue_issues": run.overdue, "issues_copied": run.issues_copied,
         "issue_store": dg.MetadataValue.text(settings.issues_url),
     })
-    yield dg.MaterializeResult(asset_key=CHANGES_COPY_TABLE)
-    yield dg.MaterializeResult(asset_key=CHANGE_SCOPES_COPY_TABLE)
+    yield dg.MaterializeResult(asset_key=CHANGES_COPY_TABLE, metadata={
+        "changes_copied": run.changes_copied,
+        "issue_store": dg.MetadataValue.text(settings.issues_url),
+    })
+    yield dg.MaterializeResult(asset_key=CHANGE_SCOPES_COPY_TABLE, metadata={
+        "change_scopes_copied": run.change_scopes_copied,
+    })
 
 
 @dg.asset(deps=["fct_horizontal_assessment"], group_name="remediation", kinds={"csv"})

@@ -1,5 +1,7 @@
 """The demo story `make demo` plays on the sample: named demo users take some of the
-issues detection opened through the workflow, so the board shows every state.
+issues detection opened through the workflow, so the board shows every state; and they
+register three changes (one launched, one vetoed with its open issue, one awaiting its
+experience test) so the change register and its post-evaluation have something to show.
 
 Everything goes through the workflow service as the demo users (their names start with
 `demo_`, so the events say who acted). It plays once per issue store.
@@ -11,6 +13,7 @@ from datetime import timedelta
 
 from ..settings import Settings
 from ..warehouse import connect
+from .changes import ChangeRegister
 from .loop import verify_fixes
 from .reference import departments
 from .rules import DEPARTMENT_OWNER, QUALITY_MANAGER, VIEWER
@@ -43,6 +46,48 @@ def _owner(department: str) -> str:
 
 
 def play_demo_story(settings: Settings, workflow: Workflow) -> list[str]:
+    """The issue story, then the change story; each plays once per issue store."""
+    return _play_issue_story(settings, workflow) + play_change_story(settings, workflow)
+
+
+def _as_of_date(settings: Settings):
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        return con.execute("select as_of_date from int_as_of").fetchone()[0]
+    finally:
+        con.close()
+
+
+def play_change_story(settings: Settings, workflow: Workflow) -> list[str]:
+    """Three changes registered by the demo users; a no-op once they registered one.
+
+    The launched one went live 16 days before the sample's as-of date, so the 14-day
+    post-evaluation windows before and after its launch both have data."""
+    register = ChangeRegister(workflow)
+    if any(v.registered_by.startswith("demo_") for v in register.changes()):
+        return []
+    as_of = _as_of_date(settings)
+    launched = register.register(
+        _owner("BILLING"), "流量包月结转计费规则调整 (demo: data-pack rollover billing rule)",
+        "billing_rule", "BILLING", as_of - timedelta(days=16), "K09:NJ,K09:WX,K10:NJ",
+        "未用完流量结转至次月 (demo: unused data rolls over to the next month)")
+    register.test_pass(launched.id, DEMO_QM, "体验测试通过：账单清晰 (demo: bill is clear)")
+    register.launch(launched.id, _owner("BILLING"), as_of - timedelta(days=16))
+    vetoed = register.register(
+        _owner("HOTLINE"), "10000号IVR菜单改版 (demo: hotline IVR menu redesign)",
+        "it_release", "HOTLINE", as_of + timedelta(days=10), "K02:NJ,K03:NJ,K02:WX")
+    vetoed = register.test_veto(
+        vetoed.id, DEMO_QM, "体验测试：转人工需按键5次 (demo: five key presses to reach an agent)")
+    waiting = register.register(
+        DEMO_QM, "FTTR全屋光纤新产品上线 (demo: FTTR whole-home fibre product)", "product",
+        "FIELD", as_of + timedelta(days=20), "K11:XZ,K13:XZ")
+    return [f"change {launched.id} passed and launched on {as_of - timedelta(days=16)}",
+            f"change {vetoed.id} vetoed by {DEMO_QM}; issue {vetoed.veto_issue_id} opened "
+            f"for HOTLINE",
+            f"change {waiting.id} registered, awaiting its experience test"]
+
+
+def _play_issue_story(settings: Settings, workflow: Workflow) -> list[str]:
     """Advance some open issues; a no-op when a demo user has acted already."""
     issues = workflow.issues(state="open")
     if any(e["actor"].startswith("demo_") for v in workflow.issues()[:50]

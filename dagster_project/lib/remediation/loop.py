@@ -15,6 +15,7 @@ from .closure_list import ClosureListFiles, write_department_lists
 from .mailer import DeliveryResult, SmtpConfig, send_closure_lists
 from .reference import departments
 from .rules import LoopSettings
+from .changes import ChangeRegister
 from .store import open_store
 from .workflow import DetectionOutcome, IssueView, VerificationOutcome, Workflow
 
@@ -31,6 +32,8 @@ class LoopRun:
     detection: DetectionOutcome = field(default_factory=DetectionOutcome)
     verification: VerificationOutcome = field(default_factory=VerificationOutcome)
     issues_copied: int = 0
+    changes_copied: int = 0
+    change_scopes_copied: int = 0
     active: int = 0
     overdue: int = 0
 
@@ -41,7 +44,8 @@ class LoopRun:
 
 
 def detect_and_verify(settings: Settings, workflow: Workflow) -> LoopRun:
-    """After the KPI models: act on new breaches, verify fixes, refresh `rem_issues`."""
+    """After the KPI models: act on new breaches, verify fixes, refresh `rem_issues` and
+    the change register's copy (`rem_changes`, `rem_change_scopes`)."""
     con = connect(settings.warehouse)
     try:
         as_of = warehouse_io.as_of(con)
@@ -51,6 +55,8 @@ def detect_and_verify(settings: Settings, workflow: Workflow) -> LoopRun:
             run.verification = verify_fixes(con, workflow)
         views = workflow.issues()
         run.issues_copied = warehouse_io.write_issue_copy(con, views, workflow.now())
+        run.changes_copied, run.change_scopes_copied = warehouse_io.write_change_copy(
+            con, ChangeRegister(workflow).changes(), workflow.now())
     finally:
         con.close()
     active = [v for v in views if v.state not in ("closed", "cancelled")]
@@ -61,7 +67,7 @@ def detect_and_verify(settings: Settings, workflow: Workflow) -> LoopRun:
 def verify_fixes(con: duckdb.DuckDBPyConnection, workflow: Workflow) -> VerificationOutcome:
     """Verify (or reopen) every issue in `verifying` against the warehouse's statuses."""
     verifying = workflow.issues(state="verifying")
-    pairs = [(v.kpi_code, v.region_code) for v in verifying]
+    pairs = [(v.kpi_code, v.region_code) for v in verifying if v.change_id is None]
     return workflow.verify(warehouse_io.read_statuses(con, pairs))
 
 

@@ -74,7 +74,21 @@ class Actor:
     department_code: str | None = None
 
 
-def check_allowed(action_name: str, actor: Actor, state: str, owner_department: str) -> None:
+# A veto issue (opened by a change's pre-launch veto, origin "veto") is not verified by the
+# KPI rule: after the fix is claimed it waits in `verifying` for the quality manager, whose
+# sign-off is the acceptance of the fix (docs/decisions.md, "change register").
+VETO_ORIGIN = "veto"
+VETO_SIGN_OFF_FROM = ("verifying",)
+
+
+def from_states(action_name: str, origin: str | None = None) -> tuple[str, ...]:
+    if action_name == "sign_off" and origin == VETO_ORIGIN:
+        return VETO_SIGN_OFF_FROM
+    return ACTIONS[action_name].from_states
+
+
+def check_allowed(action_name: str, actor: Actor, state: str, owner_department: str,
+                  origin: str | None = None) -> None:
     """Raise the reason `actor` may not take the action on an issue in `state`."""
     action = ACTIONS[action_name]
     if actor.role not in action.roles:
@@ -84,16 +98,18 @@ def check_allowed(action_name: str, actor: Actor, state: str, owner_department: 
     if actor.role == DEPARTMENT_OWNER and actor.department_code != owner_department:
         raise PermissionRefused(f"{actor.name} owns department {actor.department_code}; "
                                 f"this issue belongs to {owner_department}")
-    if state not in action.from_states:
+    states = from_states(action_name, origin)
+    if state not in states:
         raise InvalidTransition(f"cannot {action_name} an issue that is {state} "
-                                f"(needs {' or '.join(action.from_states)})")
+                                f"(needs {' or '.join(states)})")
 
 
-def allowed_actions(actor: Actor, state: str, owner_department: str) -> list[str]:
+def allowed_actions(actor: Actor, state: str, owner_department: str,
+                    origin: str | None = None) -> list[str]:
     allowed = []
     for name in ACTIONS:
         try:
-            check_allowed(name, actor, state, owner_department)
+            check_allowed(name, actor, state, owner_department, origin)
         except WorkflowError:
             continue
         allowed.append(name)

@@ -32,7 +32,7 @@ issues = sa.Table(
     sa.Column("owner_department", sa.String(32), nullable=False),
     sa.Column("severity", sa.String(2), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("origin", sa.String(16), nullable=False),  # detection | promoted
+    sa.Column("origin", sa.String(16), nullable=False),  # detection | promoted | veto
     sa.Column("opened_at", sa.DateTime, nullable=False),
     # Deadlines count from the opening, or from the latest reopening.
     sa.Column("step_started_at", sa.DateTime, nullable=False),
@@ -63,12 +63,16 @@ issues = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("updated_by", sa.String(64), nullable=False),
+    # The change whose pre-launch veto opened this issue (origin "veto"); None for KPI
+    # breaches (migration 0003, added last so the earlier columns keep their order).
+    sa.Column("change_id", sa.Integer),  # indexed: ix_issues_change
 )
-# One active issue per KPI and region, enforced by the database too (several writers).
+# One active breach issue per KPI and region, enforced by the database too (several
+# writers). Veto issues (change_id set) are not breaches and stay out of it.
+_BREACH_ACTIVE = sa.and_(issues.c.state.in_(ACTIVE_STATES), issues.c.change_id.is_(None))
 sa.Index(
     "uq_issues_active_kpi_region", issues.c.kpi_code, issues.c.region_code, unique=True,
-    sqlite_where=issues.c.state.in_(ACTIVE_STATES),
-    postgresql_where=issues.c.state.in_(ACTIVE_STATES),
+    sqlite_where=_BREACH_ACTIVE, postgresql_where=_BREACH_ACTIVE,
 )
 
 issue_events = sa.Table(
@@ -114,4 +118,56 @@ login_failures = sa.Table(
     sa.Column("user_name", sa.String(64), nullable=False),
     sa.Column("remote_addr", sa.String(64), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# -- the change register (migration 0003, issue 7) ------------------------------------------
+
+CHANGE_TYPES = ("product", "tariff", "billing_rule", "network_cutover", "it_release")
+CHANGE_STATES = ("registered", "passed", "vetoed", "launched", "cancelled")
+
+changes = sa.Table(
+    "changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("change_type", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("owner_department", sa.String(32), nullable=False),
+    sa.Column("planned_launch_date", sa.Date, nullable=False),
+    sa.Column("launched_on", sa.Date),
+    sa.Column("state", sa.String(16), nullable=False),
+    # The latest experience test (前置体验): pass | veto, why, by whom, when.
+    sa.Column("test_result", sa.String(8)),
+    sa.Column("test_reason", sa.Text),
+    sa.Column("tested_by", sa.String(64)),
+    sa.Column("tested_at", sa.DateTime),
+    sa.Column("cancelled_at", sa.DateTime),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Column("registered_by", sa.String(64), nullable=False),
+    sa.Column("registered_at", sa.DateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+)
+
+# The KPIs x regions (a city code, or JS) a change may affect.
+change_scopes = sa.Table(
+    "change_scopes", metadata,
+    sa.Column("change_id", sa.Integer, sa.ForeignKey("changes.id"), primary_key=True),
+    sa.Column("kpi_code", sa.String(8), primary_key=True),
+    sa.Column("region_code", sa.String(8), primary_key=True),
+)
+
+change_events = sa.Table(
+    "change_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("change_id", sa.Integer, sa.ForeignKey("changes.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),  # a user name, or "system"
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("from_state", sa.String(16)),
+    sa.Column("to_state", sa.String(16)),
+    sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
+    sa.Column("comment", sa.Text),
+    sa.UniqueConstraint("change_id", "seq", name="uq_change_events_change_seq"),
 )

@@ -1,7 +1,8 @@
 """What the closed loop reads from and writes to the warehouse (DuckDB SQL, small results).
 
 Reads: the breach signals and the complete periods' statuses (for verification).
-Writes: `rem_issues`, the copy of the issue store that dbt ranks cities and departments on.
+Writes: `rem_issues`, the copy of the issue store that dbt ranks cities and departments on;
+`rem_changes` and `rem_change_scopes`, the change register (the post-evaluation's input).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import date, datetime
 
 import duckdb
 
-from ..warehouse import ISSUES_COPY_TABLE
+from ..warehouse import CHANGE_SCOPES_COPY_TABLE, CHANGES_COPY_TABLE, ISSUES_COPY_TABLE
+from .changes import ChangeView
 from .closure_list import ClosureRow
 from .workflow import IssueView, Signal
 
@@ -87,6 +89,31 @@ def write_issue_copy(con: duckdb.DuckDBPyConnection, views: Iterable[IssueView],
     return len(rows)
 
 
+def write_change_copy(con: duckdb.DuckDBPyConnection, views: Iterable[ChangeView],
+                      snapshot_at: datetime) -> tuple[int, int]:
+    """Replace `rem_changes` and `rem_change_scopes` with the register as of `snapshot_at`
+    (one transaction: the two tables always agree). Returns (changes, scope rows)."""
+    views = list(views)
+    change_rows = [(v.id, v.title, v.change_type, v.owner_department, v.planned_launch_date,
+                    v.launched_on, v.state, snapshot_at) for v in views]
+    scope_rows = [(v.id, kpi, region) for v in views for kpi, region in v.scopes]
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {CHANGE_SCOPES_COPY_TABLE}")
+        con.execute(f"delete from {CHANGES_COPY_TABLE}")
+        if change_rows:
+            con.executemany(f"insert into {CHANGES_COPY_TABLE} values "
+                            "(?, ?, ?, ?, ?, ?, ?, ?)", change_rows)
+        if scope_rows:
+            con.executemany(f"insert into {CHANGE_SCOPES_COPY_TABLE} values (?, ?, ?)",
+                            scope_rows)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(change_rows), len(scope_rows)
+
+
 def region_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     """Region code -> (Chinese, English) name: the cities of the reference data, and JS."""
     names = {code: (zh, en) for code, zh, en in con.execute(
@@ -100,9 +127,13 @@ def closure_row(view: IssueView, names: dict[str, tuple[str, str]]) -> ClosureRo
 
     kpi = kpi_catalog()[view.kpi_code]
     region_zh, region_en = names.get(view.region_code, (view.region_code, view.region_code))
+    kpi_zh, kpi_en = kpi.name_zh, kpi.name_en
+    if view.change_id is not None:  # a veto issue: about a change, not a KPI breach
+        kpi_zh = f"{kpi_zh}（变更#{view.change_id} 前置体验否决）"
+        kpi_en = f"{kpi_en} (change #{view.change_id} vetoed before launch)"
     return ClosureRow(
-        issue_id=view.id, kpi_code=view.kpi_code, kpi_name_zh=kpi.name_zh,
-        kpi_name_en=kpi.name_en, region_code=view.region_code, region_name_zh=region_zh,
+        issue_id=view.id, kpi_code=view.kpi_code, kpi_name_zh=kpi_zh,
+        kpi_name_en=kpi_en, region_code=view.region_code, region_name_zh=region_zh,
         region_name_en=region_en, severity=view.severity, state=view.state,
         opened_at=view.opened_at, current_deadline=view.lateness.deadline,
         days_open=view.days_open, days_overdue=view.lateness.days_overdue,

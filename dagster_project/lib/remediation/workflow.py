@@ -294,8 +294,10 @@ class Workflow:
             fixed = rules.require_date(fix_date, "fix date")
             if fixed > now.date():
                 raise MissingField(f"fix date {fixed} is in the future")
+            # A veto issue waits for the quality manager, not for a run of green days.
             return {"fix_date": fixed, "fix_note": rules.require_text(note, "what was done"),
-                    "fix_claimed_at": now, "verification_days": 0}
+                    "fix_claimed_at": now,
+                    "verification_days": 0 if row["change_id"] is None else None}
         return self._act(issue_id, user, "claim_fix", change, expected_version)
 
     def sign_off(self, issue_id: int, user: str, comment: str,
@@ -325,7 +327,8 @@ class Workflow:
         with self.store.begin_read() as conn:
             actor = self._actor(conn, user)
             row = self._load(conn, issue_id)
-        return rules.allowed_actions(actor, row["state"], row["owner_department"])
+        return rules.allowed_actions(actor, row["state"], row["owner_department"],
+                                     row["origin"])
 
     def _act(self, issue_id: int, user: str, action_name: str,
              change: Callable[[Mapping[str, Any], datetime], dict[str, Any]],
@@ -336,19 +339,26 @@ class Workflow:
             actor = self._actor(conn, user)
             row = self._load(conn, issue_id)
             if actor.role not in action.roles:  # no right at all: say so, whatever the version
-                rules.check_allowed(action_name, actor, row["state"], row["owner_department"])
+                rules.check_allowed(action_name, actor, row["state"], row["owner_department"],
+                                    row["origin"])
             if expected_version is not None and row["version"] != expected_version:
                 raise ConflictError(
                     f"issue {issue_id} was changed by {row['updated_by']} at "
                     f"{row['updated_at']} (version {row['version']}, you acted on version "
                     f"{expected_version}); reload it and try again")
-            rules.check_allowed(action_name, actor, row["state"], row["owner_department"])
+            rules.check_allowed(action_name, actor, row["state"], row["owner_department"],
+                                row["origin"])
             changes = change(row, now)
             if action.to_state is not None:
                 changes["state"] = action.to_state
             if rules.STEP_OF_STATE.get(row["state"], (None,))[0] == action_name:
                 changes["missed_deadlines"] = row["missed_deadlines"] + self._late_step(row, now)
             new_row = self._update(conn, row, changes, actor.name, action_name, now, comment)
+            if new_row["change_id"] is not None and new_row["state"] in rules.FINAL_STATES:
+                # Closing (or cancelling) a veto issue releases its change, in the same
+                # transaction. Imported here: changes.py builds on this module.
+                from .changes import release_vetoed_change
+                release_vetoed_change(conn, new_row, now)
         return self.view(new_row, now)
 
     def _late_step(self, row: Mapping[str, Any], now: datetime) -> int:
@@ -456,7 +466,8 @@ class Workflow:
                       now: datetime, outcome: DetectionOutcome) -> int:
         latest = conn.execute(
             sa.select(issues).where(issues.c.kpi_code == signal.kpi_code,
-                                    issues.c.region_code == signal.region_code)
+                                    issues.c.region_code == signal.region_code,
+                                    issues.c.change_id.is_(None))  # veto issues: not breaches
             .order_by(issues.c.id.desc()).limit(1)).mappings().first()
         if latest is not None and latest["state"] in ACTIVE_STATES:
             new_row = self._add_evidence(conn, latest, signal, actor, now)
@@ -515,7 +526,9 @@ class Workflow:
         outcome = VerificationOutcome()
         now = self.now()
         with self.store.begin_write() as conn:
-            rows = conn.execute(sa.select(issues).where(issues.c.state == "verifying")
+            # Veto issues are accepted by a quality manager, not by the KPI rule.
+            rows = conn.execute(sa.select(issues).where(issues.c.state == "verifying",
+                                                        issues.c.change_id.is_(None))
                                 .order_by(issues.c.id)).mappings().all()
             for row in rows:
                 after_fix = sorted((day, status) for day, status in
