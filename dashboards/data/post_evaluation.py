@@ -24,7 +24,7 @@ def evaluations(department: str | None = None, verdict: str | None = None) -> pd
     issue = ("l.issue_id", "left join rem_post_evaluations as l "
              "using (change_id, kpi_code, region_code)") if "rem_post_evaluations" in tables \
         else ("cast(null as bigint) as issue_id", "")
-    return frame(f"""
+    found = frame(f"""
         select m.change_id, m.title, m.change_type, m.owner_department, m.launched_on,
                m.kpi_code, m.region_code, m.unit, m.direction, m.window_days,
                m.before_start, m.before_end, m.before_numerator, m.before_denominator,
@@ -39,3 +39,5 @@ def evaluations(department: str | None = None, verdict: str | None = None) -> pd
         order by m.launched_on desc, m.change_id, m.kpi_code, m.region_code = 'JS' desc,
                  m.region_code
     """, {"department": department, "verdict": verdict})
+    # nulls as None whatever dtype pandas picked (nullable ints give pd.NA)
+    return found.astype(object).where(found.notna(), None)
