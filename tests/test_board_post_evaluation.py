@@ -13,6 +13,7 @@ import time
 import urllib.request
 
 import pytest
+import requests
 
 from .conftest import _free_port, login
 from .post_evaluation_scenario import PASSWORD
@@ -127,3 +128,10 @@ def test_english_labels(page, story_board):
     assert row(page, 1, "K02", "NJ").locator(".verdict").inner_text() == "Worse"
     assert row(page, 2, "K05", "WX").locator(".verdict").inner_text() == "No data"
     assert "launch day is in neither" in page.inner_text("#post-evaluation-note")
+
+
+def test_anonymous_visitor_is_sent_to_the_login_form(story_board):
+    response = requests.get(f"{story_board}/post-evaluation", headers={"Accept": "text/html"},
+                            allow_redirects=False, timeout=10)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login?next=/post-evaluation")
