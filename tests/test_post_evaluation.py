@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 
+import dagster as dg
 import pytest
 from openpyxl import load_workbook
 
@@ -206,3 +207,58 @@ def test_unknown_owner_department_is_refused_and_changes_nothing(post_evaluation
     finally:
         con.close()
     assert not (home / "exports" / "post_evaluation").exists()
+
+
+def test_a_failed_mail_is_sent_again_with_the_next_run(post_evaluation_story, tmp_path):
+    import shutil
+    import socket
+
+    from dagster_project.lib.remediation.post_evaluation import act_on_post_evaluations
+    from dagster_project.lib.settings import Settings
+
+    from .post_evaluation_scenario import smtp_env
+
+    home = tmp_path / "home"
+    shutil.copytree(post_evaluation_story.home, home,
+                    ignore=shutil.ignore_patterns("board", "exports", "dagster", "runs"))
+    settings = Settings(home=home, inbox=post_evaluation_story.settings.inbox)
+    con = connect(settings.warehouse)
+    try:  # HOTLINE's two verdicts not sent yet
+        con.execute(f"update {LOG_TABLE} set notified_verdict = null where change_id = 1")
+    finally:
+        con.close()
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    workflow = open_workflow(settings)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("QLOOP_SMTP_HOST", "127.0.0.1")
+            patch.setenv("QLOOP_SMTP_PORT", str(dead_port))
+            failed = act_on_post_evaluations(settings, workflow)
+        with smtp_env() as smtp:
+            retried = act_on_post_evaluations(settings, workflow)
+            again = act_on_post_evaluations(settings, workflow)
+            received = len(smtp.envelopes)
+    finally:
+        workflow.store.dispose()
+    assert [(d.department_code, d.ok) for d in failed.deliveries] == [("HOTLINE", False)]
+    assert "cannot connect to SMTP server" in failed.deliveries[0].error
+    assert failed.notified == 0 and len(failed.files) == 1  # the file is written all the same
+    assert retried.notified == 2 and [d.ok for d in retried.deliveries] == [True]
+    assert again.notified == 0 and received == 1
+
+
+def test_the_action_step_runs_after_the_mart_and_before_the_board_copy():
+    from dagster_project.definitions import PIPELINE_JOB, defs
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetKey(LOG_TABLE)
+    assert {k.to_user_string() for k in graph.get(key).parent_keys} == {
+        "fct_change_post_evaluation"}
+    assert dg.AssetKey("board_copy") in graph.get(key).child_keys
+    mart = graph.get(dg.AssetKey("fct_change_post_evaluation"))
+    assert mart.group_name == "remediation"
+    assert {"stg_remediation__changes", "stg_remediation__change_scopes",
+            "int_kpi_complete_through"} <= {k.to_user_string() for k in mart.parent_keys}
+    assert LOG_TABLE in {n.name for n in defs.resolve_job_def(PIPELINE_JOB).all_node_defs}
