@@ -8,7 +8,9 @@ import dagster as dg
 from .defs.automation import AUTOMATION, CLOSURE_LISTS_JOB, PIPELINE_JOB
 from .defs.ingest.assets import raw_landing
 from .defs.quality.assets import quality_checks, quality_suites
-from .defs.remediation.assets import closure_lists, horizontal_assessment_export, rem_issues
+from .defs.remediation.assets import (
+    closure_lists, horizontal_assessment_export, rem_issues, rem_post_evaluations,
+)
 from .defs.reporting.board import board_copy
 from .defs.reporting.export import kpi_snapshot_export
 from .defs.resources import QualityLoopPaths
@@ -34,7 +36,7 @@ closure_lists_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[raw_landing, qualityloop_dbt_models, quality_suites, kpi_snapshot_export, rem_issues,
             qualityloop_dbt_after_detection, horizontal_assessment_export, closure_lists,
-            board_copy],
+            rem_post_evaluations, board_copy],
     asset_checks=[quality_checks],
     jobs=[pipeline_job, closure_lists_job],
     **AUTOMATION,

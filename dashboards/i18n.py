@@ -415,5 +415,33 @@ TEXT.update({
     "origin_veto": ("前置体验否决", "pre-launch veto"),
     "issue_change": ("关联变更", "Change"),
     "change_holds": ("此变更因一票否决暂停，问题销项后需重新体验测试。",
-                     "This change is held by a veto until its issue is closed; then it needs a new experience test."),
+                     "This change is held by a veto until its issue is closed; then it needs a new experience test."),})
+
+
+# Post-evaluation of launched changes (issue 7 item 3, pages/post_evaluation.py).
+TEXT.update({
+    "nav_post_evaluation": ("变更后评估", "Post-evaluation"),
+    "pe_note": ("每项已上线变更所影响的指标和区域：上线前N天与上线后N天对比（上线当天不计入），"
+                "比率类指标用两比例z检验，万户类指标用率比检验；双侧p值小于显著性水平时判定改善或变差。"
+                "上线后窗口数据未完整时为待评估。变差会自动开具问题单。",
+                "For each launched change, every KPI and region it may affect: the N days before "
+                "the launch against the N days after (the launch day is in neither), a "
+                "two-proportion z-test for ratio KPIs, a rate-ratio test for per-10k KPIs; "
+                "improved or worse when the two-sided p-value is below the significance level. "
+                "Pending until the after window is complete. A worse verdict opens an issue."),
+    "pe_change": ("变更", "Change"),
+    "pe_launched_on": ("上线日期", "Launched on"),
+    "pe_before": ("上线前", "Before"),
+    "pe_after": ("上线后", "After"),
+    "pe_difference": ("差值", "Difference"),
+    "pe_p_value": ("p值", "p-value"),
+    "pe_verdict": ("结论", "Verdict"),
+    "pe_issue": ("问题单", "Issue"),
+    "pe_count": ("共 {n} 项", "{n} rows"),
+    "pe_none": ("没有符合条件的已上线变更。", "No launched change matches."),
+    "verdict_improved": ("改善", "Improved"),
+    "verdict_no_change": ("无显著变化", "No change"),
+    "verdict_worse": ("变差", "Worse"),
+    "verdict_no_data": ("无数据", "No data"),
+    "verdict_pending": ("待评估", "Pending"),
 })

@@ -128,3 +128,14 @@ def login(page, base_url: str, user: str, password: str = DEMO_PASSWORD) -> None
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+# -- post-evaluation of launched changes (issue 7): one story for the pipeline and board tests
+
+@pytest.fixture(scope="session")
+def post_evaluation_story(tmp_path_factory):
+    """The KPI fixture run for real, launched changes evaluated and acted on
+    (tests/post_evaluation_scenario.py)."""
+    from .post_evaluation_scenario import build_scenario
+
+    return build_scenario(tmp_path_factory.mktemp("post-evaluation"))

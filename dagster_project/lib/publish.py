@@ -20,6 +20,8 @@ BOARD_TABLES = (
     "int_cities", "int_stores", "int_teams", "int_districts", "int_agents", "kpi_catalog",
     "departments", "raw_files", "raw_deliveries", "qa_suite_results", "qa_expectation_results",
     "qa_freshness",
+    # post-evaluation of launched changes (issue 7): the verdicts and the issues they opened
+    "fct_change_post_evaluation", "rem_post_evaluations",
 )
 
 # The board reads these by KPI and a date range: stored in that order, DuckDB skips the row

@@ -7,6 +7,7 @@ import dagster as dg
 
 from ...lib.remediation.assessment import export_assessment
 from ...lib.remediation.loop import detect_and_verify, open_workflow, write_closure_lists
+from ...lib.remediation.post_evaluation import LOG_TABLE, act_on_post_evaluations
 from ...lib.warehouse import CHANGE_SCOPES_COPY_TABLE, CHANGES_COPY_TABLE, connect
 from ..resources import QualityLoopPaths
 
@@ -82,4 +83,30 @@ def closure_lists(context: dg.AssetExecutionContext, paths: QualityLoopPaths) ->
         "overdue": sum(f.overdue for f in result.files),
         "sent": sum(d.ok for d in result.deliveries),
         "not_sent": sum(not d.ok for d in result.deliveries),
+    })
+
+
+@dg.asset(key=LOG_TABLE, deps=["fct_change_post_evaluation"], group_name="remediation",
+          kinds={"sqlite", "duckdb", "excel", "email"})
+def rem_post_evaluations(context: dg.AssetExecutionContext,
+                         paths: QualityLoopPaths) -> dg.MaterializeResult:
+    """Post-evaluation of launched changes acted on: an issue (rule PE) for each worse
+    verdict, new or changed verdicts sent to the change's owner department (csv + xlsx in
+    <home>/exports/post_evaluation/, e-mailed when SMTP is set)."""
+    settings = paths.settings
+    workflow = open_workflow(settings)
+    try:
+        run = act_on_post_evaluations(settings, workflow)
+    finally:
+        workflow.store.dispose()
+    for delivery in run.deliveries:
+        if not delivery.ok:
+            context.log.warning(f"post-evaluation of {delivery.department_code} not mailed: "
+                                f"{delivery.error}")
+    return dg.MaterializeResult(metadata={
+        "worse": run.worse_signals, "issues_opened": len(run.detection.opened),
+        "evidence_added": run.detection.evidence_added,
+        "too_old": run.detection.too_old, "verdicts_sent": run.notified,
+        "files": [str(f.csv) for f in run.files],
+        "mailed": sum(d.ok for d in run.deliveries),
     })

@@ -28,9 +28,10 @@ class QualityLoopTranslator(DagsterDbtTranslator):
             return "ingest"
         # models/marts/quality -> quality, other marts -> reporting; staging,
         # intermediate and seeds -> transform (the defs/ domains).
-        # models/marts/remediation, marts/assessment, staging/remediation -> remediation.
+        # models/marts/remediation, marts/assessment, marts/changes, staging/remediation
+        # -> remediation.
         folders = dbt_resource_props.get("fqn", [])[1:-1]
-        if {"remediation", "assessment"} & set(folders):
+        if {"remediation", "assessment", "changes"} & set(folders):
             return "remediation"
         if folders[:1] == ["marts"]:
             return "quality" if "quality" in folders else "reporting"

@@ -1,0 +1,45 @@
+"""Published-copy reads for the post-evaluation page (后评估): the verdicts of
+fct_change_post_evaluation, with the issue each worse verdict opened (rem_post_evaluations,
+written by the pipeline's action step)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import frame, rows
+
+VERDICTS = ("worse", "improved", "no_change", "no_data", "pending")
+
+
+def _tables() -> set[str]:
+    return {name for (name,) in rows("select table_name from information_schema.tables")}
+
+
+def evaluations(department: str | None = None, verdict: str | None = None,
+                change_id: int | None = None) -> pd.DataFrame:
+    """One row per change x KPI x region, newest launch first; empty when the published copy
+    predates the post-evaluation (no mart) or no change was launched."""
+    tables = _tables()
+    if "fct_change_post_evaluation" not in tables:
+        return pd.DataFrame()
+    issue = ("l.issue_id", "left join rem_post_evaluations as l "
+             "using (change_id, kpi_code, region_code)") if "rem_post_evaluations" in tables \
+        else ("cast(null as bigint) as issue_id", "")
+    found = frame(f"""
+        select m.change_id, m.title, m.change_type, m.owner_department, m.launched_on,
+               m.kpi_code, m.region_code, m.unit, m.direction, m.window_days,
+               m.before_start, m.before_end, m.before_numerator, m.before_denominator,
+               m.before_value, m.after_start, m.after_end, m.after_numerator,
+               m.after_denominator, m.after_value, m.difference, m.rate_ratio,
+               m.test_method, m.z_statistic, m.p_value, m.significance_level, m.verdict,
+               {issue[0]}
+        from fct_change_post_evaluation as m
+        {issue[1]}
+        where ($department is null or m.owner_department = $department)
+          and ($verdict is null or m.verdict = $verdict)
+          and ($change_id is null or m.change_id = $change_id)
+        order by m.launched_on desc, m.change_id, m.kpi_code, m.region_code = 'JS' desc,
+                 m.region_code
+    """, {"department": department, "verdict": verdict, "change_id": change_id})
+    # nulls as None whatever dtype pandas picked (nullable ints give pd.NA)
+    return found.astype(object).where(found.notna(), None)
