@@ -20,6 +20,8 @@ BOARD_TABLES = (
     "int_cities", "int_stores", "int_teams", "int_districts", "int_agents", "kpi_catalog",
     "departments", "raw_files", "raw_deliveries", "qa_suite_results", "qa_expectation_results",
     "qa_freshness",
+    # issue 7 item 4: the satisfaction post-evaluation of each closed issue
+    "fct_issue_satisfaction_evaluation",
 )
 
 # The board reads these by KPI and a date range: stored in that order, DuckDB skips the row
