@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import shutil
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -42,6 +43,38 @@ CLOSED = datetime(2026, 10, 9, 10, 0)
 SINGLE_TYPE = {"K01": "store", "K02": "hotline", "K03": "hotline", "K04": "hotline",
                "K06": "complaint", "K07": "complaint", "K08": "complaint", "K11": "install",
                "K12": "repair", "K14": "repair"}
+
+
+# -- the mapping and the asset graph (no pipeline run) --------------------------------------
+
+SEED = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "kpi_survey_contact_types.csv"
+
+
+def test_every_kpi_of_the_catalog_concerns_some_surveys():
+    with open(SEED, encoding="utf-8", newline="") as handle:
+        pairs = [(r["kpi_code"], r["contact_type"]) for r in csv.DictReader(handle)]
+    assert {kpi for kpi, _ in pairs} == set(kpi_catalog())
+    assert {ct for _, ct in pairs} == {"hotline", "store", "install", "repair", "complaint"}
+    single = {kpi: [ct for k, ct in pairs if k == kpi] for kpi in SINGLE_TYPE}
+    assert single == {kpi: [ct] for kpi, ct in SINGLE_TYPE.items()}
+    assert sorted(ct for k, ct in pairs if k == "K05") == [
+        "complaint", "hotline", "install", "repair", "store"]
+
+
+def test_closure_lists_run_after_the_evaluation_and_the_board_gets_it():
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from dagster_project.lib.publish import BOARD_TABLES
+
+    graph = defs.resolve_asset_graph()
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey("closure_lists")).parent_keys}
+    assert {"rem_issues", "fct_issue_satisfaction_evaluation"} <= parents
+    mart = graph.get(dg.AssetKey("fct_issue_satisfaction_evaluation"))
+    assert "stg_remediation__issues" in {k.to_user_string() for k in mart.parent_keys}
+    assert "fct_issue_satisfaction_evaluation" in {
+        k.to_user_string() for k in graph.get(dg.AssetKey("fct_horizontal_assessment")).parent_keys}
+    assert "fct_issue_satisfaction_evaluation" in BOARD_TABLES
 
 
 def _pick_pair(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
