@@ -16,6 +16,7 @@ dates written out by hand, not through the K05 records the mart reads.
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from dagster_project.lib.remediation.loop import verify_fixes, write_closure_lis
 from dagster_project.lib.remediation.reference import kpi_catalog
 from dagster_project.lib.remediation.rules import DEPARTMENT_OWNER, QUALITY_MANAGER, LoopSettings
 from dagster_project.lib.remediation.store import open_store
-from dagster_project.lib.remediation.workflow import Signal, Workflow
+from dagster_project.lib.remediation.workflow import Signal, Workflow, local_now
 from dagster_project.lib.settings import Settings
 from dagster_project.lib.warehouse import connect
 
@@ -77,10 +78,10 @@ def test_closure_lists_run_after_the_evaluation_and_the_board_gets_it():
     assert "fct_issue_satisfaction_evaluation" in BOARD_TABLES
 
 
-def _pick_pair(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """A city and a single-contact-type KPI without any issue whose days 10-02..10-08 are all
-    green (so verification passes on real data, and a later run finds nothing to reopen)."""
-    codes = ", ".join(f"'{c}'" for c in SINGLE_TYPE)
+def _pick_pair(con: duckdb.DuckDBPyConnection, kpis=tuple(SINGLE_TYPE)) -> tuple[str, str]:
+    """A city and a KPI without any issue whose days 10-02..10-08 are all green (so
+    verification passes on real data, and a later run finds nothing to reopen)."""
+    codes = ", ".join(f"'{c}'" for c in kpis)
     row = con.execute(f"""
         select v.kpi_code, v.region_code
         from fct_kpi_values as v
@@ -127,6 +128,22 @@ def closed_issue(sample_home, tmp_path_factory):
         clock[0] = CLOSED
         workflow.sign_off(issue_id, "sat.qm", "held seven days")
         assert workflow.issue(issue_id).state == "closed"
+
+        # A second issue, of K05 (all five contact types), closed today by the real clock:
+        # its after window lies past the data, so it stays pending.
+        kpi2, city2 = _pick_pair(con, ("K05",))
+        clock[0] = local_now()
+        opened2 = workflow.apply_signals([Signal(kpi2, city2, "R1", "P2", "day",
+                                                 date(2026, 11, 8), "red",
+                                                 detail="satisfaction test")],
+                                         datetime(2026, 11, 9))
+        pending_id = opened2.opened[0]
+        workflow.acknowledge(pending_id, "sat.qm", "测试 Tester")
+        workflow.add_user("sat.service", DEPARTMENT_OWNER, "s3cret-pass", "SERVICE")
+        workflow.plan(pending_id, "sat.service", "process", "cause", "actions", clock[0].date())
+        workflow.claim_fix(pending_id, "sat.service", date(2026, 10, 1), "fixed")
+        assert verify_fixes(con, workflow).verified == [pending_id]
+        workflow.sign_off(pending_id, "sat.qm", "held seven days")
     finally:
         con.close()
 
@@ -139,7 +156,7 @@ def closed_issue(sample_home, tmp_path_factory):
     lists = write_closure_lists(settings, workflow, out_dir=home / "lists", send=False)
     workflow.store.dispose()
     return dict(home=home, settings=settings, issue_id=issue_id, kpi=kpi, city=city,
-                department=department, lists=lists)
+                department=department, lists=lists, pending_id=pending_id)
 
 
 def _expected(home, contact_type: str, city: str) -> dict[str, tuple[int, int]]:
@@ -197,8 +214,16 @@ def test_only_closed_issues_are_evaluated(closed_issue):
         closed = con.execute("select issue_id from rem_issues where state = 'closed'").fetchall()
     finally:
         con.close()
-    # the sample's own issues are all open: ours is the only closed one
-    assert evaluated == closed == [(closed_issue["issue_id"],)]
+    # the sample's own issues are all open: ours are the only closed ones
+    ids = sorted([(closed_issue["issue_id"],), (closed_issue["pending_id"],)])
+    assert sorted(evaluated) == sorted(closed) == ids
+
+
+def test_an_issue_closed_today_is_pending(closed_issue):
+    got = _evaluation(closed_issue["home"], closed_issue["pending_id"])
+    assert got["evaluation_status"] == "pending" and got["rate_change"] is None
+    assert got["after_days_observed"] == 0 and got["after_surveys"] == 0
+    assert got["contact_types"] == "complaint,hotline,install,repair,store"
 
 
 def test_the_closure_list_shows_the_evaluation(closed_issue):
@@ -214,7 +239,7 @@ def test_the_closure_list_shows_the_evaluation(closed_issue):
     assert float(row["satisfaction_change"]) == got["rate_change"]
     assert (row["satisfaction_status"], row["satisfaction_after_days"]) == ("evaluated", "30")
     # an open issue of the same list has empty satisfaction cells
-    others = [r for i, r in records.items() if i != issue_id]
+    others = [r for r in records.values() if r["state"] != "closed"]
     assert others and all(r["satisfaction_before"] == r["satisfaction_status"] == ""
                           for r in others)
     sheet = load_workbook(files.xlsx).active
@@ -259,7 +284,9 @@ def test_the_board_copy_has_the_evaluation(closed_issue):
         """, [closed_issue["city"]]).fetchall()
     finally:
         con.close()
-    assert [b[0] for b in board] == [closed_issue["issue_id"]] and board[0][1] is not None
+    assert dict(board) == {
+        closed_issue["issue_id"]: _evaluation(closed_issue["home"], closed_issue["issue_id"])[
+            "rate_change"], closed_issue["pending_id"]: None}
     assert ranked == [(1,)]
 
 
@@ -334,3 +361,62 @@ def test_ranking_page_shows_the_satisfaction_change(page, satisfaction_board_url
     header = page.locator("#ranking-city thead").inner_text()
     assert "Satisfaction before" in header and "Satisfaction change" in header
     assert "not part of the score" in page.locator("#ranking-satisfaction-note").inner_text()
+
+
+def test_the_board_download_of_the_closure_list_has_the_cells(satisfaction_board_url,
+                                                              closed_issue):
+    import requests
+
+    got = _evaluation(closed_issue["home"], closed_issue["pending_id"])
+    session = requests.Session()
+    session.post(f"{satisfaction_board_url}/login",
+                 data={"username": "sat.qm", "password": "s3cret-pass"}, timeout=10)
+    response = session.get(f"{satisfaction_board_url}/download/closure-list/SERVICE.csv",
+                           timeout=30)
+    assert response.status_code == 200
+    records = {int(r["issue_id"]): r for r in csv.DictReader(
+        io.StringIO(response.content.decode("utf-8-sig")))}
+    row = records[closed_issue["pending_id"]]
+    assert (row["satisfaction_status"], row["satisfaction_after_days"]) == ("pending", "0")
+    assert row["satisfaction_change"] == "" and row["satisfaction_after"] == ""
+    expected_before = "" if got["before_rate"] is None else str(got["before_rate"])
+    assert row["satisfaction_before"] == expected_before
+
+
+def test_ranking_table_satisfaction_cells():
+    import pandas as pd
+
+    from dashboards.components.tables import ranking_table
+
+    base = dict(name_zh="南京", name_en="Nanjing", rank=1, score=90.0, attainment=0.9,
+                kpi_values=10, green_values=9, issues=2, on_time_issues=2, on_time_share=1.0,
+                overdue_issues=0, reopened_issues=0, reopen_rate=0.0)
+    scores = pd.DataFrame([
+        dict(base, scope_code="NJ", satisfaction_issues=2, satisfaction_pending_issues=1,
+             satisfaction_before=0.5625, satisfaction_after=0.625, satisfaction_change=0.0625),
+        dict(base, scope_code="SZ", satisfaction_issues=1, satisfaction_pending_issues=0,
+             satisfaction_before=0.75, satisfaction_after=0.5, satisfaction_change=-0.25),
+        dict(base, scope_code="HA", satisfaction_issues=0, satisfaction_pending_issues=3,
+             satisfaction_before=None, satisfaction_after=None, satisfaction_change=None),
+    ])
+    labels = {k: k for k in ("rank", "scope", "score", "attainment", "green_of_values",
+                             "on_time_share", "on_time_of_issues", "overdue", "reopen_rate",
+                             "satisfaction_issues", "satisfaction_before", "satisfaction_after",
+                             "satisfaction_change")} | {"satisfaction_pending": "待评估"}
+    table = ranking_table(scores, "zh", labels, "t")
+    header = [th.children for th in table.children[0].children.children]
+    assert header[-4:] == ["satisfaction_issues", "satisfaction_before", "satisfaction_after",
+                           "satisfaction_change"]
+
+    def cells(row):
+        return {getattr(td, "data-field", None): (td.children, td.className)
+                for td in row.children if getattr(td, "data-field", None)}
+
+    nj, sz, ha = (cells(r) for r in table.children[1].children)
+    assert nj["satisfaction_issues"][0] == "2 (+1 待评估)"
+    assert (nj["satisfaction_before"][0], nj["satisfaction_after"][0]) == ("56.2%", "62.5%")
+    assert nj["satisfaction_change"] == ("+6.2 pp", "num change-up")
+    assert sz["satisfaction_change"] == ("-25.0 pp", "num change-down")
+    assert ha["satisfaction_issues"][0] == "0 (+3 待评估)"
+    assert ha["satisfaction_change"] == ("—", "num change-none")
+    assert ha["satisfaction_before"][0] == "—"
