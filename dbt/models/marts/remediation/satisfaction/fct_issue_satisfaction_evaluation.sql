@@ -52,18 +52,21 @@ kpi_complete_through as (
 
 ),
 
--- K05's records with the contact type of their survey (record_id is the survey_id)
-k05_surveys as (
+-- K05's records with the contact type of their survey (record_id is the survey_id), summed
+-- per day, city and contact type first: the windows then join a few thousand rows (days x
+-- 13 cities x 5 types), not every survey
+k05_daily as (
 
     select
         kpi_records.activity_date,
         kpi_records.city_code,
         surveys.contact_type,
-        kpi_records.numerator,
-        kpi_records.denominator
+        sum(kpi_records.numerator) as satisfied,
+        sum(kpi_records.denominator) as surveys
     from kpi_records
     inner join surveys
         on kpi_records.record_id = surveys.survey_id
+    group by 1, 2, 3
 
 ),
 
@@ -97,20 +100,20 @@ matched as (
 
     select
         windows.issue_id,
-        k05_surveys.activity_date between windows.before_start and windows.before_end
+        k05_daily.activity_date between windows.before_start and windows.before_end
             as in_before,
-        k05_surveys.numerator,
-        k05_surveys.denominator
+        k05_daily.satisfied,
+        k05_daily.surveys
     from windows
     inner join kpi_survey_contact_types
         on windows.kpi_code = kpi_survey_contact_types.kpi_code
-    inner join k05_surveys
-        on kpi_survey_contact_types.contact_type = k05_surveys.contact_type
-        and (windows.region_code = 'JS' or windows.region_code = k05_surveys.city_code)
-        and k05_surveys.activity_date <= windows.complete_through
+    inner join k05_daily
+        on kpi_survey_contact_types.contact_type = k05_daily.contact_type
+        and (windows.region_code = 'JS' or windows.region_code = k05_daily.city_code)
+        and k05_daily.activity_date <= windows.complete_through
         and (
-            k05_surveys.activity_date between windows.before_start and windows.before_end
-            or k05_surveys.activity_date between windows.after_start and windows.after_end
+            k05_daily.activity_date between windows.before_start and windows.before_end
+            or k05_daily.activity_date between windows.after_start and windows.after_end
         )
 
 ),
@@ -119,10 +122,10 @@ counted as (
 
     select
         issue_id,
-        coalesce(sum(denominator) filter (where in_before), 0) as before_surveys,
-        coalesce(sum(numerator) filter (where in_before), 0) as before_satisfied,
-        coalesce(sum(denominator) filter (where not in_before), 0) as after_surveys,
-        coalesce(sum(numerator) filter (where not in_before), 0) as after_satisfied
+        cast(coalesce(sum(surveys) filter (where in_before), 0) as bigint) as before_surveys,
+        cast(coalesce(sum(satisfied) filter (where in_before), 0) as bigint) as before_satisfied,
+        cast(coalesce(sum(surveys) filter (where not in_before), 0) as bigint) as after_surveys,
+        cast(coalesce(sum(satisfied) filter (where not in_before), 0) as bigint) as after_satisfied
     from matched
     group by issue_id
 
