@@ -26,6 +26,7 @@ from dagster_project.lib.remediation.warehouse_io import closure_row
 from .context import board
 from .data import NoBoardData
 from .data.issues import region_names
+from .data.satisfaction import closure_satisfaction
 
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -42,9 +43,11 @@ def closure_list_download(code: str, ext: str):
     workflow = board().workflow
     try:
         names = region_names()
+        satisfaction = closure_satisfaction()
     except NoBoardData:
-        names = {}  # no published data yet: the list shows region codes
-    rows = [closure_row(v, names) for v in closure_list_issues(workflow, code)]
+        # no published data yet: the list shows region codes and no satisfaction cells
+        names, satisfaction = {}, {}
+    rows = [closure_row(v, names, satisfaction) for v in closure_list_issues(workflow, code)]
     now = workflow.now()
     file_name = f"{closure_list_file_stem(code, now.date())}.{ext}"
     with tempfile.TemporaryDirectory(prefix="qloop-closure-") as folder:

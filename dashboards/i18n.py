@@ -326,6 +326,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "alert_mailed": ("已发邮件", "Mailed"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
+    # -- satisfaction post-evaluation of closed issues (issue 7 item 4): /ranking --
+    "satisfaction_issues": ("后评估问题数", "Closed issues evaluated"),
+    "satisfaction_pending": ("待评估", "pending"),
+    "satisfaction_before": ("开单前满意率", "Satisfaction before"),
+    "satisfaction_after": ("销项后满意率", "Satisfaction after"),
+    "satisfaction_change": ("满意率变化", "Satisfaction change"),
+    "ranking_satisfaction_note": (
+        "满意度后评估（不计入得分）：本月销项的问题，其指标相关触点的满意度回访在问题所在区域、"
+        "开单前30天与销项后30天的满意率（汇总计算）及其变化；销项后满30天才计入，未满为待评估。",
+        "Satisfaction post-evaluation (not part of the score): for the issues closed in the "
+        "month, the satisfaction rate of the surveys of the contacts their KPI concerns, in "
+        "their region, in the 30 days before opening and the 30 days after closing (pooled), "
+        "and the change; an issue counts once 30 days have passed since its closing, until "
+        "then it is pending."),
 }
 
 

@@ -1,7 +1,8 @@
 """Closure list files: the workbook read back cell by cell, the CSV read back with csv.
 
-Four hand-made issues: a closed one, a verifying one (3/7), an overdue one escalated to
-level 2 with awkward Chinese free text, and a plain overdue P3 one.
+Four hand-made issues: a closed one (with its satisfaction post-evaluation), a verifying
+one (3/7), an overdue one escalated to level 2 with awkward Chinese free text, and a plain
+overdue P3 one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dagster_project.lib.remediation.closure_list import (
     ClosureListFiles,
     ClosureRow,
     Department,
+    SatisfactionCells,
     closure_list_file_stem,
     write_closure_csv,
     write_closure_workbook,
@@ -37,6 +39,13 @@ DEPARTMENTS = [
     Department("CHANNEL", "渠道运营部", "Channel & store operations"),
     Department("HOTLINE", "10000号客服中心", "10000 hotline center"),
 ]
+
+
+# 3 of 4 satisfied before, 1 of 2 after: -0.25 (binary fractions, exact in floats)
+EVALUATED = SatisfactionCells(before_rate=0.75, after_rate=0.5, rate_change=-0.25,
+                              status="evaluated", after_days_observed=30)
+SATISFACTION_KEYS = ("satisfaction_before", "satisfaction_after", "satisfaction_change",
+                     "satisfaction_status", "satisfaction_after_days")
 
 
 def make_row(**overrides) -> ClosureRow:
@@ -61,7 +70,7 @@ def rows() -> list[ClosureRow]:
         responsible="李四", root_cause_category="staffing", corrective_actions="补充人员",
         target_date=date(2026, 11, 10), fix_date=date(2026, 11, 8),
         closed_at=datetime(2026, 11, 18, 16, 45), reopen_count=1,
-        last_update=datetime(2026, 11, 18, 16, 45))
+        last_update=datetime(2026, 11, 18, 16, 45), satisfaction=EVALUATED)
     verifying = make_row(
         issue_id=7, severity="P2", state="verifying", current_deadline=None, days_open=12,
         responsible="王五", root_cause_category="system", corrective_actions="升级叫号系统",
@@ -285,3 +294,52 @@ def test_department_lists_refuse_unknown_department(rows, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+
+
+# --------------------------------------------------------------------------- satisfaction
+
+
+def test_workbook_satisfaction_cells_of_the_closed_issue_only(sheet):
+    zh = [c.value for c in sheet[HEADER_ROW_ZH]]
+    en = [c.value for c in sheet[HEADER_ROW_EN]]
+    assert zh[col("satisfaction_before") - 1] == "开单前满意率"
+    assert en[col("satisfaction_change") - 1] == "Satisfaction change"
+    closed = FIRST_DATA_ROW + 2  # issue 3
+    cell = lambda key: sheet.cell(closed, col(key))  # noqa: E731
+    assert cell("satisfaction_before").value == 0.75
+    assert cell("satisfaction_before").number_format == "0.0%"
+    assert cell("satisfaction_after").value == 0.5
+    assert cell("satisfaction_change").value == -0.25
+    assert cell("satisfaction_change").number_format == "+0.0%;-0.0%;0.0%"
+    assert cell("satisfaction_status").value == "evaluated"
+    assert cell("satisfaction_after_days").value == 30
+    for other in (FIRST_DATA_ROW, FIRST_DATA_ROW + 1, FIRST_DATA_ROW + 3):  # 9, 5, 7: not closed
+        assert [sheet.cell(other, col(k)).value for k in SATISFACTION_KEYS] == [None] * 5
+
+
+def test_csv_satisfaction_cells(rows, tmp_path):
+    _, records, _ = read_csv(write_closure_csv(rows, tmp_path / "list.csv"))
+    escalated, overdue, closed, verifying = records
+    assert [closed[k] for k in SATISFACTION_KEYS] == ["0.75", "0.5", "-0.25", "evaluated", "30"]
+    for record in (escalated, overdue, verifying):
+        assert [record[k] for k in SATISFACTION_KEYS] == [""] * 5
+
+
+def test_pending_satisfaction_shows_the_days_so_far_and_no_change(tmp_path):
+    pending = SatisfactionCells(before_rate=0.25, after_rate=1.0, rate_change=None,
+                                status="pending", after_days_observed=5)
+    row = make_row(state="closed", closed_at=datetime(2026, 11, 18, 16, 45),
+                   current_deadline=None, satisfaction=pending)
+    _, records, _ = read_csv(write_closure_csv([row], tmp_path / "list.csv"))
+    assert [records[0][k] for k in SATISFACTION_KEYS] == ["0.25", "1.0", "", "pending", "5"]
+
+
+def test_satisfaction_refused_for_an_issue_that_is_not_closed():
+    with pytest.raises(ValueError, match="verifying"):
+        make_row(state="verifying", satisfaction=EVALUATED)
+
+
+def test_unknown_satisfaction_status_is_refused():
+    with pytest.raises(ValueError, match="done"):
+        SatisfactionCells(before_rate=None, after_rate=None, rate_change=None, status="done",
+                          after_days_observed=0)

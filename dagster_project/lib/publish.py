@@ -22,6 +22,8 @@ BOARD_TABLES = (
     "qa_freshness",
     # post-evaluation of launched changes (issue 7): the verdicts and the issues they opened
     "fct_change_post_evaluation", "rem_post_evaluations",
+    # issue 7 item 4: the satisfaction post-evaluation of each closed issue
+    "fct_issue_satisfaction_evaluation",
 )
 
 # The board reads these by KPI and a date range: stored in that order, DuckDB skips the row

@@ -181,6 +181,29 @@ def leaderboard_table(members: pd.DataFrame, unit: str, labels: dict[str, str],
         className="data leaderboard", id=table_id)
 
 
+def _satisfaction_cells(r: dict, pct: Callable, labels: dict[str, str]) -> list[html.Td]:
+    """Evaluated closed issues (and pending ones), pooled K05 rates before and after, and the
+    change in percentage points, signed and coloured (up is better)."""
+    evaluated = _int(r["satisfaction_issues"])
+    pending = int(r["satisfaction_pending_issues"] or 0)
+    issues = evaluated + (f" (+{pending} {labels['satisfaction_pending']})" if pending else "")
+    change = r["satisfaction_change"]
+    if is_missing(change):
+        change_text, direction = "—", "none"
+    else:
+        change_text = f"{float(change) * 100:+.1f} pp"
+        direction = "up" if change > 0 else "down" if change < 0 else "flat"
+    return [
+        html.Td(issues, className="num", **{"data-field": "satisfaction_issues"}),
+        html.Td(pct(r["satisfaction_before"]), className="num",
+                **{"data-field": "satisfaction_before"}),
+        html.Td(pct(r["satisfaction_after"]), className="num",
+                **{"data-field": "satisfaction_after"}),
+        html.Td(change_text, className=f"num change-{direction}",
+                **{"data-field": "satisfaction_change"}),
+    ]
+
+
 def ranking_table(scores: pd.DataFrame, lang: str, labels: dict[str, str], table_id: str,
                   link: Callable[[str], str | None] | None = None) -> html.Table:
     def pct(value):
@@ -203,8 +226,11 @@ def ranking_table(scores: pd.DataFrame, lang: str, labels: dict[str, str], table
             html.Td(f"{_int(r['on_time_issues'])} / {_int(r['issues'])}", className="num"),
             html.Td(_int(r["overdue_issues"]), className="num"),
             html.Td(pct(r["reopen_rate"]), className="num"),
+            # beside the score, not in it: satisfaction around the month's closed issues
+            *_satisfaction_cells(r, pct, labels),
         ], id={"type": f"{table_id}-row", "scope": r["scope_code"]}))
     head = ("rank", "scope", "score", "attainment", "green_of_values", "on_time_share",
-            "on_time_of_issues", "overdue", "reopen_rate")
+            "on_time_of_issues", "overdue", "reopen_rate", "satisfaction_issues",
+            "satisfaction_before", "satisfaction_after", "satisfaction_change")
     return html.Table([html.Thead(html.Tr([html.Th(labels[k]) for k in head])),
                        html.Tbody(body)], className="data", id=table_id)

@@ -35,7 +35,9 @@ def assessment(month: date, scope_type: str) -> pd.DataFrame:
     return frame(f"""
         select h.scope_code, {names[1]}, h.rank, h.score, h.attainment, h.kpi_values,
                h.green_values, h.issues, h.on_time_issues, h.on_time_share,
-               h.overdue_issues, h.reopened_issues, h.reopen_rate
+               h.overdue_issues, h.reopened_issues, h.reopen_rate,
+               h.satisfaction_issues, h.satisfaction_pending_issues, h.satisfaction_before,
+               h.satisfaction_after, h.satisfaction_change
         from fct_horizontal_assessment as h {names[0]}
         where h.month = $m and h.scope_type = $st
         order by h.rank nulls last, h.scope_code

@@ -1,5 +1,6 @@
 """Horizontal assessment (横向考核): monthly ranking of the 13 cities and 6 departments by
-the composite score 60 x attainment + 30 x on-time share + 10 x (1 - reopen rate)."""
+the composite score 60 x attainment + 30 x on-time share + 10 x (1 - reopen rate), with the
+satisfaction change around the issues closed in the month beside it (not in the score)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from dashboards.i18n import language, t
 dash.register_page(__name__, path="/ranking", name="ranking", title="QualityLoop · Ranking")
 
 LABEL_KEYS = ("rank", "scope", "score", "attainment", "green_of_values", "on_time_share",
-              "on_time_of_issues", "overdue", "reopen_rate")
+              "on_time_of_issues", "overdue", "reopen_rate", "satisfaction_issues",
+              "satisfaction_before", "satisfaction_after", "satisfaction_change",
+              "satisfaction_pending")
 
 
 def _names(scores, lang: str) -> list[str]:
@@ -44,8 +47,10 @@ def ranking_content(month: date, complete: bool) -> html.Div:
         ], className="card"))
     note = html.P(t("ranking_provisional_note"), className="provisional", id="ranking-provisional"
                   ) if not complete else None
-    return html.Div([p for p in (note, html.P(t("ranking_formula"), className="muted"), *blocks)
-                     if p is not None])
+    satisfaction = html.P(t("ranking_satisfaction_note"), className="muted",
+                          id="ranking-satisfaction-note")
+    return html.Div([p for p in (note, html.P(t("ranking_formula"), className="muted"),
+                                 satisfaction, *blocks) if p is not None])
 
 
 def layout(month: str | None = None, **_):

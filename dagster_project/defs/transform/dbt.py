@@ -83,7 +83,8 @@ def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResourc
             name="qualityloop_dbt_after_detection", dagster_dbt_translator=QualityLoopTranslator())
 def qualityloop_dbt_after_detection(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                                     paths: QualityLoopPaths):
-    """The horizontal assessment, over the issue copy the detection step refreshed."""
+    """The horizontal assessment and the closed issues' satisfaction post-evaluation, over the
+    issue copy the detection step refreshed."""
     yield from _dbt_build(context, dbt, paths)
 
 

@@ -47,6 +47,28 @@ HEADER_FILL_ZH = "FFBDD7EE"
 HEADER_FILL_EN = "FFDDEBF7"
 TIMESTAMP_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
+RATE_FORMAT = "0.0%"
+CHANGE_FORMAT = "+0.0%;-0.0%;0.0%"
+SATISFACTION_STATUSES = ("evaluated", "pending", "no_surveys")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SatisfactionCells:
+    """One closed issue's satisfaction post-evaluation, as the warehouse computed it.
+
+    While `status` is "pending" the after window is not over: `after_rate` is the rate of
+    the days seen so far (`after_days_observed` of them) and `rate_change` is None.
+    """
+
+    before_rate: float | None
+    after_rate: float | None
+    rate_change: float | None
+    status: str
+    after_days_observed: int
+
+    def __post_init__(self) -> None:
+        if self.status not in SATISFACTION_STATUSES:
+            raise ValueError(f"satisfaction status {self.status!r} not in {SATISFACTION_STATUSES}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +104,10 @@ class ClosureRow:
     reopen_count: int
     last_update: datetime
     overdue: bool
+    # Satisfaction post-evaluation of a closed issue (issue 7 item 4, dbt mart
+    # fct_issue_satisfaction_evaluation): K05 rates before the opening and after the
+    # closing; None for an issue that is not closed or not evaluated yet.
+    satisfaction: SatisfactionCells | None = None
 
     def __post_init__(self) -> None:
         # Sorting and colouring depend on these; a typo should fail here, not in Excel.
@@ -89,6 +115,28 @@ class ClosureRow:
             raise ValueError(f"issue {self.issue_id}: severity {self.severity!r} not in {SEVERITIES}")
         if self.escalation_level not in (0, 1, 2):
             raise ValueError(f"issue {self.issue_id}: escalation_level {self.escalation_level} not in 0..2")
+        if self.satisfaction is not None and self.state != "closed":
+            raise ValueError(f"issue {self.issue_id}: satisfaction evaluated for a {self.state} issue")
+
+    @property
+    def satisfaction_before(self) -> float | None:
+        return self.satisfaction.before_rate if self.satisfaction else None
+
+    @property
+    def satisfaction_after(self) -> float | None:
+        return self.satisfaction.after_rate if self.satisfaction else None
+
+    @property
+    def satisfaction_change(self) -> float | None:
+        return self.satisfaction.rate_change if self.satisfaction else None
+
+    @property
+    def satisfaction_status(self) -> str | None:
+        return self.satisfaction.status if self.satisfaction else None
+
+    @property
+    def satisfaction_after_days(self) -> int | None:
+        return self.satisfaction.after_days_observed if self.satisfaction else None
 
     @property
     def verification_progress(self) -> str | None:
@@ -99,7 +147,7 @@ class ClosureRow:
 
 
 # (key, header_zh, header_en). The key is the CSV header and a ClosureRow attribute
-# (verification_progress is the derived property above).
+# (verification_progress and the satisfaction_* columns are derived properties above).
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("issue_id", "问题编号", "Issue ID"),
     ("kpi_code", "指标编码", "KPI code"),
@@ -124,6 +172,13 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("closed_at", "销项时间", "Closed at"),
     ("reopen_count", "重开次数", "Reopen count"),
     ("last_update", "最后更新", "Last update"),
+    # closed issues only (issue 7 item 4): K05 satisfaction of the contact types the KPI
+    # concerns, in the issue's region, 30 days before the opening and after the closing
+    ("satisfaction_before", "开单前满意率", "Satisfaction before opening"),
+    ("satisfaction_after", "销项后满意率", "Satisfaction after closing"),
+    ("satisfaction_change", "满意率变化", "Satisfaction change"),
+    ("satisfaction_status", "满意度后评估", "Satisfaction evaluation"),
+    ("satisfaction_after_days", "销项后已观察天数", "Days observed after closing"),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _, _ in COLUMNS)
 
@@ -135,7 +190,12 @@ _WIDTHS: dict[str, float] = {
     "days_overdue": 9, "escalation_level": 10, "responsible": 12,
     "root_cause_category": 13, "corrective_actions": 50, "target_date": 12,
     "fix_date": 12, "verification_progress": 12, "closed_at": 17, "reopen_count": 9,
-    "last_update": 17,
+    "last_update": 17, "satisfaction_before": 12, "satisfaction_after": 12,
+    "satisfaction_change": 12, "satisfaction_status": 13, "satisfaction_after_days": 11,
+}
+_NUMBER_FORMATS: dict[str, str] = {
+    "satisfaction_before": RATE_FORMAT, "satisfaction_after": RATE_FORMAT,
+    "satisfaction_change": CHANGE_FORMAT,
 }
 _WRAPPED = frozenset({"kpi_name_zh", "kpi_name_en", "corrective_actions"})
 
@@ -283,6 +343,8 @@ def _write_data(ws, rows: Sequence[ClosureRow]) -> None:
         for col, key in enumerate(COLUMN_KEYS, start=1):
             cell = ws.cell(row_index, col)
             _set_text_or_value(cell, _value(row, key))
+            if key in _NUMBER_FORMATS:
+                cell.number_format = _NUMBER_FORMATS[key]
             cell.alignment = wrapped if key in _WRAPPED else top
             if fill is not None:
                 cell.fill = fill

@@ -91,6 +91,22 @@ def _region_names(settings: Settings) -> dict[str, tuple[str, str]]:
         con.close()
 
 
+def _satisfaction(settings: Settings) -> dict:
+    """The closed issues' satisfaction post-evaluation, empty when the warehouse cannot be
+    read (none yet, a run holds it, or built before the mart existed): the lists then
+    leave the satisfaction cells empty rather than fail."""
+    try:
+        con = connect(settings.warehouse, read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        return warehouse_io.read_satisfaction(con)
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+
+
 @dataclass
 class ClosureListRun:
     files: list[ClosureListFiles]
@@ -101,7 +117,8 @@ def write_closure_lists(settings: Settings, workflow: Workflow, out_dir: Path | 
                         send: bool = True) -> ClosureListRun:
     """Every department's closure list (xlsx + csv), e-mailed when SMTP is configured."""
     names = _region_names(settings)
-    rows = {code: [warehouse_io.closure_row(v, names)
+    satisfaction = _satisfaction(settings)
+    rows = {code: [warehouse_io.closure_row(v, names, satisfaction)
                    for v in closure_list_issues(workflow, code)] for code in departments()}
     now = workflow.now()
     files = write_department_lists(rows, list(departments().values()),

@@ -3,6 +3,7 @@
 Reads: the breach signals and the complete periods' statuses (for verification).
 Writes: `rem_issues`, the copy of the issue store that dbt ranks cities and departments on;
 `rem_changes` and `rem_change_scopes`, the change register (the post-evaluation's input).
+Reads back: the satisfaction post-evaluation of closed issues that dbt computed from it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import duckdb
 
 from ..warehouse import CHANGE_SCOPES_COPY_TABLE, CHANGES_COPY_TABLE, ISSUES_COPY_TABLE
 from .changes import ChangeView
-from .closure_list import ClosureRow
+from .closure_list import ClosureRow, SatisfactionCells
 from .workflow import IssueView, Signal
 
 PROVINCE = ("JS", "江苏省", "Jiangsu province")
@@ -122,7 +123,25 @@ def region_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     return names
 
 
-def closure_row(view: IssueView, names: dict[str, tuple[str, str]]) -> ClosureRow:
+def read_satisfaction(con: duckdb.DuckDBPyConnection
+                      ) -> dict[tuple[int, datetime], SatisfactionCells]:
+    """(issue id, closed_at) -> the satisfaction post-evaluation dbt computed for that closure
+    (fct_issue_satisfaction_evaluation: closed issues of the last issue copy). Keyed by the
+    closure too, so an issue reopened or closed again since that copy gets no stale cells."""
+    rows = con.execute("""
+        select issue_id, closed_at, before_rate, after_rate, rate_change, evaluation_status,
+               after_days_observed
+        from fct_issue_satisfaction_evaluation
+    """).fetchall()
+    return {(issue_id, closed_at): SatisfactionCells(
+        before_rate=before, after_rate=after, rate_change=change, status=status,
+        after_days_observed=days)
+        for issue_id, closed_at, before, after, change, status, days in rows}
+
+
+def closure_row(view: IssueView, names: dict[str, tuple[str, str]],
+                satisfaction: dict[tuple[int, datetime], SatisfactionCells] | None = None
+                ) -> ClosureRow:
     from .reference import kpi_catalog
 
     kpi = kpi_catalog()[view.kpi_code]
@@ -145,4 +164,6 @@ def closure_row(view: IssueView, names: dict[str, tuple[str, str]]) -> ClosureRo
         verification_required=view.verification_required, closed_at=view.closed_at,
         reopen_count=view.reopen_count, last_update=view.updated_at,
         overdue=view.lateness.overdue,
+        satisfaction=(satisfaction or {}).get((view.id, view.closed_at))
+        if view.state == "closed" else None,
     )

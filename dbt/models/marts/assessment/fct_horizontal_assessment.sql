@@ -2,6 +2,8 @@
 -- every department is scored on KPI attainment and on how it handled its issues, and
 -- ranked against its peers. Every scope appears every month, also without issues or
 -- values, so that a missing row never hides a scope from the ranking.
+-- Beside the score (never in it: the formula is the spec's), the satisfaction change of the
+-- issues closed in the month (issue 7 item 4): pooled K05 rates before and after.
 
 with kpi_values as (
 
@@ -44,6 +46,12 @@ kpi_complete_through as (
 as_of as (
 
     select as_of_at from {{ ref('int_as_of') }}
+
+),
+
+issue_satisfaction as (
+
+    select * from {{ ref('fct_issue_satisfaction_evaluation') }}
 
 ),
 
@@ -171,6 +179,71 @@ issue_counts as (
 
 ),
 
+scoped_satisfaction as (
+
+    -- an issue counts in the month of its (last) closure; like issue handling, a province
+    -- (JS) issue counts for its department only
+    select
+        closed_month as month,
+        'city' as scope_type,
+        region_code as scope_code,
+        evaluation_status,
+        before_surveys,
+        before_satisfied,
+        after_surveys,
+        after_satisfied
+    from issue_satisfaction
+    union all
+    select
+        closed_month as month,
+        'department' as scope_type,
+        owner_department as scope_code,
+        evaluation_status,
+        before_surveys,
+        before_satisfied,
+        after_surveys,
+        after_satisfied
+    from issue_satisfaction
+
+),
+
+satisfaction_counts as (
+
+    -- pooled over the evaluated issues (both windows complete and with surveys): the
+    -- surveys of all of them before against all of them after, never an average of rates
+    select
+        month,
+        scope_type,
+        scope_code,
+        count(*) filter (where evaluation_status = 'evaluated') as satisfaction_issues,
+        count(*) filter (where evaluation_status = 'pending') as satisfaction_pending_issues,
+        sum(before_surveys) filter (where evaluation_status = 'evaluated') as before_surveys,
+        sum(before_satisfied) filter (where evaluation_status = 'evaluated') as before_satisfied,
+        sum(after_surveys) filter (where evaluation_status = 'evaluated') as after_surveys,
+        sum(after_satisfied) filter (where evaluation_status = 'evaluated') as after_satisfied
+    from scoped_satisfaction
+    group by 1, 2, 3
+
+),
+
+satisfaction as (
+
+    select
+        month,
+        scope_type,
+        scope_code,
+        satisfaction_issues,
+        satisfaction_pending_issues,
+        case
+            when before_surveys > 0 then cast(before_satisfied as double) / before_surveys
+        end as satisfaction_before,
+        case
+            when after_surveys > 0 then cast(after_satisfied as double) / after_surveys
+        end as satisfaction_after
+    from satisfaction_counts
+
+),
+
 counted as (
 
     select
@@ -246,9 +319,18 @@ final as (
             partition by scored.month, scored.scope_type
             order by round(scored.score, 9) desc nulls last
         ) as rank,
+        coalesce(satisfaction.satisfaction_issues, 0) as satisfaction_issues,
+        coalesce(satisfaction.satisfaction_pending_issues, 0) as satisfaction_pending_issues,
+        satisfaction.satisfaction_before,
+        satisfaction.satisfaction_after,
+        satisfaction.satisfaction_after - satisfaction.satisfaction_before as satisfaction_change,
         as_of.as_of_at
     from scored
     cross join as_of
+    left join satisfaction
+        on scored.month = satisfaction.month
+        and scored.scope_type = satisfaction.scope_type
+        and scored.scope_code = satisfaction.scope_code
 
 )
 
