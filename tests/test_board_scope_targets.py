@@ -15,6 +15,7 @@ import pytest
 
 from dagster_project.lib.publish import board_path
 from dashboards.components.charts import trend_figure
+from dashboards.components.issues import kpi_chart_figure
 from dashboards.components.tables import city_breakdown_table, member_table, with_values
 
 from .conftest import login
@@ -72,6 +73,18 @@ def test_trend_draws_the_own_target_only_where_it_differs():
     assert list(figure.data[3].y) == [0.90, 0.85]
     same = points.assign(scope_target=[0.90, 0.90], scope_red_threshold=[0.85, 0.85])
     assert len(trend_figure(same, 0.90, 0.85, "ratio", LABELS).data) == 3
+
+
+def test_issue_chart_draws_the_regions_own_target():
+    days = pd.to_datetime(["2026-10-14", "2026-10-15"])
+    series = pd.DataFrame({"period_start": days, "value": [0.84, 0.84], "status": ["red", "amber"],
+                           "scope_target": [0.90, 0.85]})
+    figure = kpi_chart_figure(series, "ratio", 0.90, 0.85, [], "en")
+    own = [tr for tr in figure.data if tr.name == "Own target"]
+    assert len(own) == 1 and list(own[0].y) == [90.0, 85.0]
+    same = series.assign(scope_target=[0.90, 0.90])
+    assert not [tr for tr in kpi_chart_figure(same, "ratio", 0.90, 0.85, [], "en").data
+                if tr.name == "Own target"]
 
 
 # -- through the real server -----------------------------------------------------------------
