@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.lib.remediation.warehouse_io import read_statuses
 from dagster_project.lib.settings import DBT_PROJECT_DIR, DBT_PROJECT_ENV
 from dagster_project.lib.warehouse import connect
 
@@ -125,6 +126,25 @@ def test_the_override_starts_on_its_valid_from_day(homes):
     assert ("R1", "2026-10-01") in found  # the day before valid_from: the catalog, red
     assert not {s for s in found if s[1] == "2026-10-02"}  # valid_from itself: green
     assert ("K13", "NJ") in issue_pairs(overridden)
+
+
+def test_verification_reads_the_regions_own_status(homes):
+    # what the verification step sees for the complete periods (K12: up to T - 1, K04: T - 4)
+    def statuses(home: Path) -> dict:
+        con = connect(home / "warehouse.duckdb")
+        try:
+            return {pair: [(str(d), s) for d, s in found] for pair, found in
+                    read_statuses(con, [("K12", "NJ"), ("K04", "NJ")]).items()}
+        finally:
+            con.close()
+
+    plain, overridden = homes
+    # K12 NJ 2026-09-01: O12 and O14, both on time (2/2), before the override's valid_from
+    assert statuses(plain) == {("K04", "NJ"): [("2026-09-30", "amber")],
+                               ("K12", "NJ"): [("2026-09-01", "green"), ("2026-10-01", "red")]}
+    assert statuses(overridden) == {
+        ("K04", "NJ"): [("2026-09-30", "red")],
+        ("K12", "NJ"): [("2026-09-01", "green"), ("2026-10-01", "green")]}
 
 
 def test_the_province_keeps_the_catalog_target(homes):
