@@ -459,3 +459,28 @@ TEXT.update({
     "verdict_no_data": ("无数据", "No data"),
     "verdict_pending": ("待评估", "Pending"),
 })
+
+
+# -- per-scope targets (issue 7, item 1): pages/kpi.py, components/tables.py, charts.py --
+TEXT.update({
+    "scope_target": ("本地目标", "Own target"),
+    "scope_red_threshold": ("本地红线", "Own red threshold"),
+    "catalog_target": ("集团目标", "Catalog target"),
+    "target_overrides": ("分对象目标", "Targets by scope"),
+    "target_overrides_note": (
+        "判红、整改验证和本页颜色按对象自己的目标；上报集团的快照仍按集团目标。",
+        "Detection, verification and the colours on this page use the scope's own target; "
+        "the group snapshot keeps the catalog's."),
+    "no_target_overrides": ("本指标没有分对象目标，各处均按集团目标。",
+                            "No scope has its own target for this KPI: the catalog's applies everywhere."),
+    "scope_type": ("对象类型", "Scope"),
+    "scope_type_city": ("城市", "City"),
+    "scope_type_store_level": ("营业厅等级", "Store level"),
+    "scope_type_area_type": ("区域类型", "Area type"),
+    "scope_type_skill_group": ("技能组", "Skill group"),
+    "scope_value": ("对象", "Value"),
+    "scope_city": ("限定城市", "Only in city"),
+    "scope_city_all": ("全部城市", "every city"),
+    "valid_from": ("生效日期", "Valid from"),
+    "target_mixed": ("不一", "mixed"),
+})

@@ -194,9 +194,9 @@ def verifiable_open_issue(home: Path) -> tuple[dict, str]:
         if issue["kpi_code"] not in daily:
             continue
         statuses = [s for s, in published(home, """
-            select status from fct_kpi_values
+            select scope_status from fct_kpi_values
             where period_type = 'day' and kpi_code = ? and region_code = ?
-              and period_start > ? and period_start <= ? and status <> 'no_data'
+              and period_start > ? and period_start <= ? and scope_status <> 'no_data'
             order by period_start""", [issue["kpi_code"], issue["region_code"], fix_date,
                                        report_date])]
         if len(statuses) >= 7 and set(statuses[:7]) == {"green"}:

@@ -142,7 +142,7 @@ def _latest(db, kpi: str) -> tuple[date, date]:
 
 def _city_values(db, kpi: str, period_type: str, start: date) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in db.execute(
-        "select region_code, numerator, denominator, value, status from fct_kpi_values "
+        "select region_code, numerator, denominator, value, scope_status from fct_kpi_values "
         "where kpi_code = ? and period_type = ? and period_start = ? and region_code <> 'JS'",
         [kpi, period_type, start]).fetchall()}
 

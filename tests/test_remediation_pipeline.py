@@ -1,7 +1,10 @@
 """The closed loop through the real pipeline and the real `qloop` command on data/sample.
 
 Which issues detection must open is computed here independently, from the group snapshot
-file alone (day and month statuses), with the rules of closed-loop.md section 1.
+file (day and month statuses, against the catalog's targets) and the seed
+kpi_target_overrides (issue 7: a city's own target replaces the catalog's for detection;
+the sample has XZ's K12 and K13 looser from 2026-10-15), with the rules of closed-loop.md
+section 1.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import csv
 import json
 from collections import defaultdict
 from datetime import date, timedelta
+from fractions import Fraction
 
 import pytest
 from openpyxl import load_workbook
 
 from dagster_project.lib.remediation.reference import departments, kpi_catalog
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 from .qloop_cli import SAMPLE, qloop, qloop_run
 
@@ -27,8 +32,41 @@ def _snapshot_rows(home):
         return list(csv.DictReader(handle)), snapshot
 
 
+def city_overrides() -> dict[tuple[str, str], list[tuple[date, Fraction, Fraction]]]:
+    """(KPI, city) -> its city-scope override versions (valid_from, target, red), oldest
+    first, from the seed. Finer scopes (store level, area type, skill group) never judge a
+    city's value; month KPIs have no override in the sample (this helper judges days only)."""
+    versions: dict[tuple[str, str], list] = defaultdict(list)
+    with open(DBT_PROJECT_DIR / "seeds" / "kpi_target_overrides.csv", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["scope_type"] == "city":
+                assert kpi_catalog()[r["kpi_code"]].grain == "day", r
+                versions[(r["kpi_code"], r["scope_value"])].append(
+                    (date.fromisoformat(r["valid_from"]), Fraction(r["target"]),
+                     Fraction(r["red_threshold"])))
+    return {pair: sorted(v) for pair, v in versions.items()}
+
+
+def own_status(row: dict, overrides: dict) -> str:
+    """The day row's status against its city's own target in force (latest valid_from <=
+    the day), else the snapshot's (the catalog's); compared exactly."""
+    day = date.fromisoformat(row["period_start"])
+    in_force = [v for v in overrides.get((row["kpi_code"], row["region_code"]), []) if v[0] <= day]
+    if not in_force or row["status"] == "no_data":
+        return row["status"]
+    _, target, red = in_force[-1]
+    value = Fraction(int(row["numerator"]), int(row["denominator"]))
+    up = kpi_catalog()[row["kpi_code"]].direction == "up"
+    if (value >= target) if up else (value <= target):
+        return "green"
+    return "red" if ((value < red) if up else (value > red)) else "amber"
+
+
 def expected_issues(rows: list[dict], as_of: date) -> dict[tuple[str, str], str]:
     """(KPI, region) -> severity detection must have given it on a first run."""
+    overrides = city_overrides()
+    rows = [{**r, "status": own_status(r, overrides)} if r["period_type"] == "day" else r
+            for r in rows]
     oldest = as_of - timedelta(days=LOOKBACK_DAYS)
     days: dict[tuple[str, str], dict[date, str]] = defaultdict(dict)
     severities: dict[tuple[str, str], set[str]] = defaultdict(set)

@@ -18,6 +18,7 @@ BOARD_TABLES = (
     "fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_control_chart", "fct_kpi_breach_signals",
     "fct_horizontal_assessment", "fct_file_reconciliation", "fct_rejected_rows", "int_as_of",
     "int_cities", "int_stores", "int_teams", "int_districts", "int_agents", "kpi_catalog",
+    "kpi_target_overrides",
     "departments", "raw_files", "raw_deliveries", "qa_suite_results", "qa_expectation_results",
     "qa_freshness",
     # post-evaluation of launched changes (issue 7): the verdicts and the issues they opened

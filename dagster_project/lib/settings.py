@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+# The dbt project the pipeline builds: the repository's, unless QLOOP_DBT_PROJECT names a
+# copy of it (e.g. with other rows in seeds/kpi_target_overrides.csv; the tests use one).
+# Read once at import: a process builds one project.
+DBT_PROJECT_ENV = "QLOOP_DBT_PROJECT"
+DBT_PROJECT_DIR = Path(os.environ.get(DBT_PROJECT_ENV) or PROJECT_ROOT / "dbt").resolve()
 DEFAULT_INBOX = PROJECT_ROOT / "data" / "sample"
 DEFAULT_HOME = PROJECT_ROOT / ".qloop"
 

@@ -40,6 +40,17 @@ def trend_figure(points: pd.DataFrame, target: float, red_threshold: float, unit
             figure.add_trace(go.Scatter(x=[x[0], x[-1]], y=[float(value)] * 2, mode="lines",
                                         name=name, line=dict(color=colour, dash=dash, width=1.5),
                                         hoverinfo="skip"))
+        # the region's own target and red threshold (a city override in force), as steps,
+        # only where they differ from the catalog's somewhere in the range
+        if "scope_target" in points and any(
+                float(own) != float(target) for own in points["scope_target"].dropna()):
+            for column, name, colour in (("scope_target", labels["scope_target"], RAG_COLOURS["green"]),
+                                         ("scope_red_threshold", labels["scope_red_threshold"],
+                                          RAG_COLOURS["red"])):
+                figure.add_trace(go.Scatter(
+                    x=x, y=[None if pd.isna(v) else float(v) for v in points[column]],
+                    mode="lines", name=name, line=dict(color=colour, width=2.5, shape="hv"),
+                    opacity=0.6, hoverinfo="skip"))
     xaxis = {**GRID, **(dict(tickformat="%Y-%m", dtick="M1") if monthly else {})}
     figure.update_layout(**LAYOUT, yaxis={**_axis_format(unit), **GRID}, xaxis=xaxis)
     return figure

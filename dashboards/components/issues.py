@@ -179,6 +179,14 @@ def kpi_chart_figure(series: pd.DataFrame, unit: str, target, red_threshold,
         if level is not None and not is_missing(level):
             figure.add_hline(y=float(level) * scale, line=dict(color=colour, dash="dash", width=1),
                              annotation_text=t(key, lang), annotation_position="top left")
+    # the region's own target (issue 7), as steps, where it differs from the catalog's
+    if not series.empty and "scope_target" in series and target is not None:
+        own = [None if is_missing(v) else float(v) for v in series["scope_target"]]
+        if any(v is not None and v != float(target) for v in own):
+            figure.add_trace(go.Scatter(
+                x=x, y=[None if v is None else v * scale for v in own], mode="lines",
+                name=t("scope_target", lang), opacity=0.6, hoverinfo="skip",
+                line=dict(color=RAG_COLOURS["green"], width=2.5, shape="hv")))
     marked = {}
     by_day = dict(zip(x, y))
     for ev in evidence:

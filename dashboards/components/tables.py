@@ -37,15 +37,40 @@ def rag_status(numerator, denominator, target, red_threshold, direction: str,
     return "green" if left <= goal else ("red" if left > red else "amber")
 
 
-def with_values(members: pd.DataFrame, kpi: dict) -> pd.DataFrame:
-    """Adds value (numerator x scale / denominator, None without denominator) and status."""
+def with_values(members: pd.DataFrame, kpi: dict,
+                region_target: tuple | None = None) -> pd.DataFrame:
+    """Adds value (numerator x scale / denominator, None without denominator), own_target /
+    own_red_threshold and status against them. A member's own target is its scope's (the
+    columns target / red_threshold, where the drill-down gives them), else the region's
+    (region_target: the city's target in force), else the catalog's."""
     out = members.copy()
     scale = int(kpi["scale"])
+    fallback = region_target if region_target and not is_missing(region_target[0]) else (
+        kpi["target"], kpi["red_threshold"])
+    own = [(t, r) if not is_missing(t) and not is_missing(r) else fallback
+           for t, r in zip(out.get("target", [None] * len(out)),
+                           out.get("red_threshold", [None] * len(out)))]
+    out["own_target"] = [t for t, _ in own]
+    out["own_red_threshold"] = [r for _, r in own]
     out["value"] = [float(n) * scale / float(d) if not is_missing(d) and d else None
                     for n, d in zip(out["numerator"], out["denominator"])]
-    out["status"] = [rag_status(n, d, kpi["target"], kpi["red_threshold"], kpi["direction"],
-                                scale) for n, d in zip(out["numerator"], out["denominator"])]
+    out["status"] = [rag_status(n, d, t, r, kpi["direction"], scale)
+                     for n, d, (t, r) in zip(out["numerator"], out["denominator"], own)]
     return out
+
+
+def target_cell(target, catalog_target, unit: str, labels: dict[str, str],
+                field: str = "target") -> html.Td:
+    """A member's or city's own target; marked (and the catalog's named) where it differs."""
+    if is_missing(target):
+        return html.Td("—", className="num", **{"data-field": field})
+    text = format_value(float(target), unit)
+    if Decimal(str(target)) == Decimal(str(catalog_target)):
+        return html.Td(text, className="num", **{"data-field": field})
+    return html.Td(html.Span(text, title=f"{labels['catalog_target']} "
+                                         f"{format_value(float(catalog_target), unit)}"),
+                   className="num target-override", **{"data-field": field,
+                                                       "data-overridden": "true"})
 
 
 def min_denominator(denominators: Iterable, floor: int = 2) -> int:
@@ -101,16 +126,20 @@ def _int(value) -> str:
 
 
 def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dict[str, str],
-                         day_label: str, month_label: str, show_day: bool = True) -> html.Table:
+                         day_label: str, month_label: str, show_day: bool = True,
+                         catalog_target=None) -> html.Table:
     """Every city's value, numerator, denominator and status on the day and in the month
-    (month only for month KPIs)."""
+    (month only for month KPIs); with catalog_target, each period also shows the city's own
+    target (marked where it differs from the catalog's) and the status follows it."""
     prefixes = ("day", "month") if show_day else ("month",)
     titles = {"day": day_label, "month": month_label}
+    keys = ("value", "numerator", "denominator", "status")
+    if catalog_target is not None:
+        keys = ("value", "numerator", "denominator", "scope_target", "status")
     header = html.Thead([
         html.Tr([html.Th(labels["city"], rowSpan=2)]
-                + [html.Th(titles[p], colSpan=4) for p in prefixes]),
-        html.Tr([html.Th(labels[k]) for k in ("value", "numerator", "denominator", "status")]
-                * len(prefixes)),
+                + [html.Th(titles[p], colSpan=len(keys)) for p in prefixes]),
+        html.Tr([html.Th(labels[k]) for k in keys] * len(prefixes)),
     ])
     body = []
     for row in cities.itertuples(index=False):
@@ -125,6 +154,8 @@ def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dic
                         **{"data-field": f"{prefix}-numerator"}),
                 html.Td(_int(getattr(row, f"{prefix}_denominator")), className="num",
                         **{"data-field": f"{prefix}-denominator"}),
+                *([target_cell(getattr(row, f"{prefix}_target"), catalog_target, unit, labels,
+                               f"{prefix}-target")] if catalog_target is not None else []),
                 html.Td(rag_badge(status, labels[status]), **{"data-field": f"{prefix}-status"}),
             ]
         body.append(html.Tr(cells, id={"type": "kpi-city-row", "city": row.city_code},
@@ -133,16 +164,22 @@ def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dic
 
 
 def member_table(members: pd.DataFrame, unit: str, labels: dict[str, str], table_id: str,
-                 member_label: str, total: bool = True) -> html.Table:
+                 member_label: str, total: bool = True, catalog_target=None) -> html.Table:
     """A drill-down level: one row per member (a missing key shown as 'not attributed'),
-    with a total row in the footer."""
+    with a total row in the footer; with catalog_target, each member's own target too
+    (with_values' own_target, marked where it differs from the catalog's)."""
+    show_target = catalog_target is not None and "own_target" in members
+
     def row(record, member_id: str | None, cls: str | None = None):
         return html.Tr([
             html.Td(record["name"]),
             html.Td(format_value(record["value"], unit), className="num", **{"data-field": "value"}),
             html.Td(_int(record["numerator"]), className="num", **{"data-field": "numerator"}),
             html.Td(_int(record["denominator"]), className="num", **{"data-field": "denominator"}),
-            html.Td(rag_badge(record["status"], labels[record["status"]])),
+            *([target_cell(record["own_target"], catalog_target, unit, labels)]
+              if show_target else []),
+            html.Td(rag_badge(record["status"], labels[record["status"]]),
+                    **{"data-field": "status"}),
         ], className=cls, **({"data-member": member_id} if member_id is not None else {}))
 
     body = []
@@ -154,12 +191,14 @@ def member_table(members: pd.DataFrame, unit: str, labels: dict[str, str], table
         body.append(row({**record, "name": label}, "" if is_missing(key) else str(key)))
     parts = [html.Thead(html.Tr([html.Th(h) for h in (
         member_label, labels["value"], labels["numerator"], labels["denominator"],
+        *([labels["scope_target"]] if show_target else []),
         labels["status"])])), html.Tbody(body)]
     if total and not members.empty:
         num, den = int(members["numerator"].sum()), int(members["denominator"].sum())
         parts.append(html.Tfoot(html.Tr([
             html.Td(labels["total"]), html.Td(""), html.Td(f"{num:,}", className="num"),
-            html.Td(f"{den:,}", className="num"), html.Td("")])))
+            html.Td(f"{den:,}", className="num"), *([html.Td("")] if show_target else []),
+            html.Td("")])))
     return html.Table(parts, className="data", id=table_id)
 
 

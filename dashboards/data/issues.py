@@ -37,16 +37,19 @@ def kpi_series(kpi_code: str, region_code: str, grain: str, last_day: date,
                days: int = 60) -> pd.DataFrame:
     """The KPI's values for one region: daily values of the `days` days up to last_day for
     a daily KPI, every month value for a month KPI. Columns period_start, value, status,
-    target, red_threshold."""
+    target, red_threshold (the catalog's), scope_target (the region's own target, issue 7);
+    status is the region's own (scope_status), the one detection and verification judge."""
     if grain == "month":
         return frame("""
-            select period_start, value, status, target, red_threshold
+            select period_start, value, scope_status as status, target, red_threshold,
+                   scope_target
             from fct_kpi_values
             where period_type = 'month' and kpi_code = $kpi and region_code = $region
             order by period_start
         """, {"kpi": kpi_code, "region": region_code})
     return frame("""
-        select period_start, value, status, target, red_threshold
+        select period_start, value, scope_status as status, target, red_threshold,
+               scope_target
         from fct_kpi_values
         where period_type = 'day' and kpi_code = $kpi and region_code = $region
           and period_start between $first and $last

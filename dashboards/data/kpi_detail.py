@@ -29,6 +29,10 @@ LEVELS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# drill-down levels whose members have their own target scope (fct_kpi_drilldown.scope_type)
+SCOPED_LEVELS = {"store": "store_level", "district": "area_type", "skill_group": "skill_group"}
+
+
 def drill_levels(kpi_code: str) -> tuple[str, ...]:
     """The levels below the city a KPI can be drilled into."""
     if kpi_code == "K01":
@@ -68,9 +72,32 @@ def latest_periods(kpi_code: str) -> tuple[date | None, date | None]:
     return day, month
 
 
-def trend(kpi_code: str, region: str, period_type: str, since: date | None) -> pd.DataFrame:
+def target_overrides(kpi_code: str) -> pd.DataFrame:
+    """Every version of every override of the KPI's target (seed kpi_target_overrides)."""
     return frame("""
-        select period_start, numerator, denominator, value, status
+        select scope_type, scope_value, scope_city, valid_from, target, red_threshold, reason
+        from kpi_target_overrides
+        where kpi_code = $k
+        order by scope_type, scope_value, scope_city nulls first, valid_from
+    """, {"k": kpi_code})
+
+
+def region_target(kpi_code: str, region: str, period_type: str,
+                  period_start: date | None) -> tuple | None:
+    """(target, red threshold) the region's value of that period is judged against (a city
+    override in force, else the catalog's), None when the period has no value row."""
+    found = rows("""
+        select scope_target, scope_red_threshold from fct_kpi_values
+        where kpi_code = $k and region_code = $r and period_type = $pt and period_start = $ps
+    """, {"k": kpi_code, "r": region, "pt": period_type, "ps": period_start})
+    return found[0] if found else None
+
+
+def trend(kpi_code: str, region: str, period_type: str, since: date | None) -> pd.DataFrame:
+    """status is the region's own (scope_status); the region's target beside the catalog's."""
+    return frame("""
+        select period_start, numerator, denominator, value, scope_status as status,
+               status as catalog_status, scope_target, scope_red_threshold
         from fct_kpi_values
         where kpi_code = $k and region_code = $r and period_type = $pt
           and ($since is null or period_start >= $since)
@@ -99,20 +126,27 @@ def r4_signals(kpi_code: str) -> pd.DataFrame:
 
 
 def city_breakdown(kpi_code: str, day: date | None, month: date | None) -> pd.DataFrame:
-    """Every city with the KPI's value on `day` and in `month` (None where no row)."""
+    """Every city with the KPI's value on `day` and in `month` (None where no row). Statuses
+    are the city's own (scope_status); day_target / month_target the city's target."""
     return frame("""
         with d as (
-            select region_code, numerator, denominator, value, status from fct_kpi_values
+            select region_code, numerator, denominator, value, scope_status as status,
+                   scope_target as target
+            from fct_kpi_values
             where kpi_code = $k and period_type = 'day' and period_start = $day
         ), m as (
-            select region_code, numerator, denominator, value, status from fct_kpi_values
+            select region_code, numerator, denominator, value, scope_status as status,
+                   scope_target as target
+            from fct_kpi_values
             where kpi_code = $k and period_type = 'month' and period_start = $month
         )
         select c.city_code, c.city_name_zh, c.city_name_en,
                d.numerator as day_numerator, d.denominator as day_denominator,
                d.value as day_value, coalesce(d.status, 'no_data') as day_status,
+               d.target as day_target,
                m.numerator as month_numerator, m.denominator as month_denominator,
-               m.value as month_value, coalesce(m.status, 'no_data') as month_status
+               m.value as month_value, coalesce(m.status, 'no_data') as month_status,
+               m.target as month_target
         from int_cities as c
         left join d on d.region_code = c.city_code
         left join m on m.region_code = c.city_code
@@ -122,21 +156,51 @@ def city_breakdown(kpi_code: str, day: date | None, month: date | None) -> pd.Da
 
 def drilldown(kpi_code: str, level: str, region: str, start: date, end: date) -> pd.DataFrame:
     """Numerator and denominator per member of `level` (key NULL = not attributed) for the
-    days start..end, in one city or (region JS) the province."""
+    days start..end, in one city or (region JS) the province. For the levels with their own
+    target scope (SCOPED_LEVELS) also target / red_threshold: the scope target of the
+    member's rows on its last day with data (as a week or month row is judged on its last
+    reported day); NULL when those rows disagree (a province view spanning cities with
+    different targets), and for other levels (they take the region's target)."""
     column, name, join = LEVELS[level]
+    scoped = level in SCOPED_LEVELS
+    targets = ("""
+        , last_days as (
+            select {c}, max(activity_date) as last_day from rows_in_range group by {c}
+        ), last_targets as (
+            select r.{c},
+                   case when min(r.scope_target) = max(r.scope_target)
+                         and min(r.scope_red_threshold) = max(r.scope_red_threshold)
+                        then min(r.scope_target) end as target,
+                   case when min(r.scope_target) = max(r.scope_target)
+                         and min(r.scope_red_threshold) = max(r.scope_red_threshold)
+                        then min(r.scope_red_threshold) end as red_threshold
+            from rows_in_range as r
+            join last_days as l
+              on r.{c} is not distinct from l.{c} and r.activity_date = l.last_day
+            where r.scope_type = $scope
+            group by r.{c}
+        )""".format(c=column) if scoped else "")
     return frame(f"""
-        with d as (
-            select {column}, sum(numerator)::bigint as numerator,
-                   sum(denominator)::bigint as denominator
+        with rows_in_range as (
+            select {column}, activity_date, numerator, denominator, scope_type, scope_target,
+                   scope_red_threshold
             from fct_kpi_drilldown
             where kpi_code = $k and activity_date between $start and $end
               and ($r = 'JS' or city_code = $r)
+        ), d as (
+            select {column}, sum(numerator)::bigint as numerator,
+                   sum(denominator)::bigint as denominator
+            from rows_in_range
             group by {column}
-        )
+        ){targets}
         select d.{column} as member, {name} as member_name, d.numerator, d.denominator
+               {", own.target, own.red_threshold" if scoped else ""}
         from d {join}
+        {f"left join last_targets as own on own.{column} is not distinct from d.{column}"
+         if scoped else ""}
         order by d.{column} nulls last
-    """, {"k": kpi_code, "r": region, "start": start, "end": end})
+    """, {"k": kpi_code, "r": region, "start": start, "end": end,
+          **({"scope": SCOPED_LEVELS[level]} if scoped else {})})
 
 
 # -- the hotline's four levels -----------------------------------------------------------

@@ -29,7 +29,8 @@ TREND_DAYS = 90
 AGENT_DAYS = 28
 LABEL_KEYS = ("value", "target", "status", "green", "amber", "red", "no_data", "red_threshold",
               "baseline", "centre", "out_of_control", "city", "numerator", "denominator",
-              "total", "not_attributed", "member", "agent", "team")
+              "total", "not_attributed", "member", "agent", "team", "scope_target",
+              "scope_red_threshold", "catalog_target")
 
 
 def _labels() -> dict[str, str]:
@@ -81,7 +82,28 @@ def header(kpi: dict, lang: str) -> html.Div:
         html.Div(other, className="kpi-subtitle"),
         html.Dl([part for label, value in facts for part in (html.Dt(label), html.Dd(value))],
                 className="kpi-facts", id="kpi-facts"),
+        target_overrides_block(kpi),
     ], className="kpi-header")
+
+
+def target_overrides_block(kpi: dict) -> html.Details:
+    """Every version of the KPI's per-scope targets (seed kpi_target_overrides)."""
+    overrides = data.target_overrides(kpi["kpi_code"])
+    fmt = lambda v: format_target(v, kpi["unit"])  # noqa: E731
+    body = (simple_table(
+        [("scope_type", t("scope_type")), ("scope_value", t("scope_value")),
+         ("scope_city", t("scope_city")), ("valid_from", t("valid_from")),
+         ("target", t("scope_target")), ("red_threshold", t("scope_red_threshold")),
+         ("reason", t("reason"))],
+        overrides.to_dict("records"), "kpi-target-overrides", numeric=("target", "red_threshold"),
+        render={"scope_type": lambda v: t(f"scope_type_{v}"),
+                "scope_city": lambda v: t("scope_city_all") if v is None or v != v else v,
+                "valid_from": lambda d: str(d)[:10], "target": fmt, "red_threshold": fmt})
+        if not overrides.empty else html.Div(t("no_target_overrides"), className="muted"))
+    return html.Details([
+        html.Summary(f"{t('target_overrides')} ({len(overrides)})"),
+        html.P(t("target_overrides_note"), className="muted"), body,
+    ], id="kpi-target-overrides-block", open=not overrides.empty)
 
 
 # -- trend and control chart --------------------------------------------------------------
@@ -143,7 +165,7 @@ def city_section(kpi: dict, period_type: str, day: date | None, month: date | No
                             list(cities[f"{prefix}_status"]), kpi["unit"], kpi["target"],
                             _labels())
     table = city_breakdown_table(cities, kpi["unit"], lang, _labels(), day_label, month_label,
-                                 show_day=show_day)
+                                 show_day=show_day, catalog_target=kpi["target"])
     return _section(t("city_breakdown"), html.Div([
         html.Div(table, className="scroll"),
         html.Div([html.H4(day_label if prefix == "day" else month_label),
@@ -153,15 +175,17 @@ def city_section(kpi: dict, period_type: str, day: date | None, month: date | No
 
 # -- drill-down ---------------------------------------------------------------------------
 
-def level_block(kpi: dict, members, level: str, full_table: bool = True) -> html.Div:
+def level_block(kpi: dict, members, level: str, full_table: bool = True,
+                region_target: tuple | None = None) -> html.Div:
     labels = _labels()
-    members = with_values(members, kpi)
+    members = with_values(members, kpi, region_target)
     min_n = min_denominator(members["denominator"])
     best, worst = leaderboards(members, kpi["direction"], min_n)
     parts = [html.H4(t(f"level_{level}"))]
     if full_table:
         parts.append(html.Div(member_table(members, kpi["unit"], labels, f"drill-{level}",
-                                           t(f"level_{level}")), className="scroll"))
+                                           t(f"level_{level}"), catalog_target=kpi["target"]),
+                              className="scroll"))
     parts.append(html.Div([
         html.Div([html.H5(f"{t('best')} 10"),
                   leaderboard_table(best, kpi["unit"], labels, f"drill-{level}-best")]),
@@ -178,8 +202,11 @@ def drilldown_section(kpi: dict, region: str, period_type: str, day: date | None
     if not levels or day is None:
         return None
     start, end = data.period_range(period_type, day)
+    # members without a scope of their own take the region's target of the same period
+    region_target = data.region_target(kpi["kpi_code"], region, period_type,
+                                       day if period_type == "day" else month)
     blocks = [level_block(kpi, data.drilldown(kpi["kpi_code"], level, region, start, end), level,
-                          full_table=level != "agent")
+                          full_table=level != "agent", region_target=region_target)
               for level in levels]
     scope = t("province") if region == "JS" else region
     period = _period_labels(day, month)[0 if period_type == "day" else 1]
@@ -263,7 +290,7 @@ def management_view(kpi: dict, start: date, end: date) -> html.Div:
         blocks.append(html.Div([
             html.H4(t(f"level_{level}")),
             member_table(members, kpi["unit"], _labels(), f"hotline-mgmt-{level}",
-                         t(f"level_{level}")),
+                         t(f"level_{level}"), catalog_target=kpi["target"]),
             _graph(f"hotline-mgmt-{level}-graph",
                    rag_bar_figure(names, list(members["value"]), list(members["status"]),
                                   kpi["unit"], kpi["target"], _labels())),

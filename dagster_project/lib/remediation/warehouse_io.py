@@ -47,14 +47,16 @@ def read_statuses(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str
                   ) -> dict[tuple[str, str], list[tuple[date, str]]]:
     """Status of every complete period of the given (KPI, region) pairs: day rows of daily
     KPIs, month rows of month KPIs whose month is over. Which periods are complete (K04's lag
-    included) is dbt's int_kpi_complete_through, the one statement of the rule."""
+    included) is dbt's int_kpi_complete_through, the one statement of the rule. The status
+    is the region's own (scope_status: judged against a city's target override where one is
+    in force), as detection's: "at or better than target" means the region's target."""
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
     con.execute("create or replace temp table _wanted (kpi_code varchar, region_code varchar)")
     con.executemany("insert into _wanted values (?, ?)", pairs)
     rows = con.execute("""
-        select v.kpi_code, v.region_code, v.period_start, v.status
+        select v.kpi_code, v.region_code, v.period_start, v.scope_status
         from fct_kpi_values as v
         inner join _wanted using (kpi_code, region_code)
         inner join int_kpi_complete_through as c using (kpi_code)

@@ -2,6 +2,11 @@
 -- agent, skill group; NULL where a KPI has no such dimension). Daily KPIs: only days
 -- before T (as_of_date). Month KPIs (K06, K09) keep every row: numerator rows on their
 -- day, denominator rows on the first day of their month (counts_as_row).
+-- Each row also carries its own scope target (issue 7): the finest scope its KPI allows
+-- that the row has (the store's level for K01, the district's area type for K12/K13, the
+-- skill group for K02/K03; else its city), the version in force on activity_date
+-- (int_kpi_scope_targets), and its status against it.
+{%- set scopes = kpi_target_scopes() %}
 
 with records as (
 
@@ -17,7 +22,25 @@ as_of as (
 
 kpi_catalog as (
 
-    select kpi_code, grain from {{ ref('kpi_catalog') }}
+    select kpi_code, grain, direction, scale from {{ ref('kpi_catalog') }}
+
+),
+
+stores as (
+
+    select store_id, store_level from {{ ref('int_stores') }}
+
+),
+
+districts as (
+
+    select district_code, area_type from {{ ref('int_districts') }}
+
+),
+
+scope_targets as (
+
+    select * from {{ ref('int_kpi_scope_targets') }}
 
 ),
 
@@ -34,7 +57,7 @@ reported_records as (
 
 ),
 
-final as (
+summed as (
 
     select
         kpi_code,
@@ -61,6 +84,72 @@ final as (
         site_id,
         agent_id,
         skill_group
+
+),
+
+scoped as (
+
+    select
+        summed.*,
+        case
+            when summed.kpi_code in ('{{ scopes['store_level']['kpis'] | join("', '") }}')
+                and stores.store_level is not null then 'store_level'
+            when summed.kpi_code in ('{{ scopes['area_type']['kpis'] | join("', '") }}')
+                and districts.area_type is not null then 'area_type'
+            when summed.kpi_code in ('{{ scopes['skill_group']['kpis'] | join("', '") }}')
+                and summed.skill_group is not null then 'skill_group'
+            else 'city'
+        end as scope_type,
+        stores.store_level,
+        districts.area_type
+    from summed
+    left join stores
+        on summed.store_id = stores.store_id
+    left join districts
+        on summed.district_code = districts.district_code
+
+),
+
+final as (
+
+    select
+        scoped.kpi_code,
+        scoped.activity_date,
+        scoped.city_code,
+        scoped.store_id,
+        scoped.district_code,
+        scoped.team_id,
+        scoped.site_id,
+        scoped.agent_id,
+        scoped.skill_group,
+        scoped.numerator,
+        scoped.denominator,
+        scoped.counts_as_row,
+        scoped.record_count,
+        scoped.scope_type,
+        scope_targets.scope_value,
+        scope_targets.target as scope_target,
+        scope_targets.red_threshold as scope_red_threshold,
+        {{ kpi_status(
+            'scoped.numerator', 'scoped.denominator', 'kpi_catalog.scale',
+            'scope_targets.target', 'scope_targets.red_threshold', 'kpi_catalog.direction'
+        ) }} as scope_status,
+        scope_targets.target_source as scope_target_source
+    from scoped
+    left join kpi_catalog
+        on scoped.kpi_code = kpi_catalog.kpi_code
+    left join scope_targets
+        on scoped.kpi_code = scope_targets.kpi_code
+        and scoped.city_code = scope_targets.region_code
+        and scoped.scope_type = scope_targets.scope_type
+        and case scoped.scope_type
+                when 'store_level' then scoped.store_level
+                when 'area_type' then scoped.area_type
+                when 'skill_group' then scoped.skill_group
+                else scoped.city_code
+            end = scope_targets.scope_value
+        and scoped.activity_date >= scope_targets.valid_from
+        and scoped.activity_date < scope_targets.valid_to
 
 )
 

@@ -3,7 +3,13 @@
 -- sum(numerator) / sum(denominator) of the finer rows, never averages of rates.
 -- Daily KPIs: day rows (days before T) and their week and month sums. Month KPIs (K06,
 -- K09): month rows only, existing when the month has a denominator row for the city.
--- Targets, thresholds, direction and scale come only from the seed kpi_catalog.
+-- Targets, thresholds, direction and scale come only from the seed kpi_catalog; beside
+-- them scope_target / scope_red_threshold / scope_status judge the row against the target
+-- of its region (int_kpi_scope_targets, scope city: a city override, else the catalog; JS
+-- always the catalog). A day row uses the version in force on that day; a week or month
+-- row the version in force on its last reported day (the period's last day, or T - 1 day
+-- for a period still running). Detection and verification read the scope columns; the
+-- group snapshot reads the catalog's (status).
 
 with kpi_daily as (
 
@@ -23,9 +29,16 @@ kpi_catalog as (
 
 ),
 
+scope_targets as (
+
+    select * from {{ ref('int_kpi_scope_targets') }}
+    where scope_type = 'city'
+
+),
+
 as_of as (
 
-    select as_of_at from {{ ref('int_as_of') }}
+    select as_of_at, as_of_date from {{ ref('int_as_of') }}
 
 ),
 
@@ -134,6 +147,20 @@ all_rows as (
 
 ),
 
+judged_rows as (
+
+    select
+        all_rows.*,
+        case all_rows.period_type
+            when 'day' then all_rows.period_start
+            when 'week' then least(all_rows.period_start + 6, as_of.as_of_date - 1)
+            else least(last_day(all_rows.period_start), as_of.as_of_date - 1)
+        end as last_reported_day
+    from all_rows
+    cross join as_of
+
+),
+
 final as (
 
     select
@@ -158,11 +185,25 @@ final as (
             'all_rows.numerator', 'all_rows.denominator', 'kpi_catalog.scale',
             'kpi_catalog.target', 'kpi_catalog.red_threshold', 'kpi_catalog.direction'
         ) }} as status,
+        scope_targets.target as scope_target,
+        scope_targets.red_threshold as scope_red_threshold,
+        {{ kpi_status(
+            'all_rows.numerator', 'all_rows.denominator', 'kpi_catalog.scale',
+            'scope_targets.target', 'scope_targets.red_threshold', 'kpi_catalog.direction'
+        ) }} as scope_status,
+        scope_targets.target_source as scope_target_source,
         as_of.as_of_at
-    from all_rows
+    from judged_rows as all_rows
     inner join kpi_catalog
         on all_rows.kpi_code = kpi_catalog.kpi_code
     cross join as_of
+    left join scope_targets
+        on all_rows.kpi_code = scope_targets.kpi_code
+        and all_rows.region_code = scope_targets.region_code
+        and all_rows.region_code = scope_targets.scope_value
+        -- a month KPI's month row starting after T still takes its first day's version
+        and greatest(all_rows.period_start, all_rows.last_reported_day) >= scope_targets.valid_from
+        and greatest(all_rows.period_start, all_rows.last_reported_day) < scope_targets.valid_to
 
 )
 

@@ -4,6 +4,10 @@
 -- periods breach, so that detection stays idempotent and the board can show the evidence.
 -- R1-R3 on day rows of daily KPIs; R1 also on complete month rows of month KPIs (K06, K09);
 -- R4 only at each daily KPI's latest complete day, from fct_kpi_control_chart.
+-- Every rule judges the region's own target (issue 7): `status`, `target` and
+-- `red_threshold` here are fct_kpi_values' scope_status / scope_target /
+-- scope_red_threshold (a city override in force, else the catalog's); the catalog's are
+-- kept beside them (catalog_target, catalog_red_threshold, catalog_status).
 
 with kpi_values as (
 
@@ -35,11 +39,33 @@ as_of as (
 
 ),
 
+scoped_values as (
+
+    -- the region's own target replaces the catalog's for every rule below
+    select
+        * exclude (target, red_threshold, status),
+        target as catalog_target,
+        red_threshold as catalog_red_threshold,
+        status as catalog_status,
+        scope_target as target,
+        scope_red_threshold as red_threshold,
+        scope_status as status
+    from kpi_values
+
+),
+
+scope_targets as (
+
+    select * from {{ ref('int_kpi_scope_targets') }}
+    where scope_type = 'city'
+
+),
+
 day_values as (
 
     -- complete days only (int_kpi_complete_through has the rule and K04's lag)
     select kpi_values.*
-    from kpi_values
+    from scoped_values as kpi_values
     inner join kpi_complete_through
         on kpi_values.kpi_code = kpi_complete_through.kpi_code
     where
@@ -53,7 +79,7 @@ complete_month_values as (
 
     -- a month is complete once its last day is a complete day (before T)
     select kpi_values.*
-    from kpi_values
+    from scoped_values as kpi_values
     inner join kpi_complete_through
         on kpi_values.kpi_code = kpi_complete_through.kpi_code
     where
@@ -227,9 +253,13 @@ r4_signals as (
         day_values.numerator,
         day_values.denominator,
         day_values.value,
-        kpi_catalog.target,
-        kpi_catalog.red_threshold,
+        -- D's own target even when D has no value row
+        scope_targets.target,
+        scope_targets.red_threshold,
         day_values.status,
+        kpi_catalog.target as catalog_target,
+        kpi_catalog.red_threshold as catalog_red_threshold,
+        day_values.catalog_status,
         'R4' as rule,
         cast(null as integer) as streak_days,
         concat_ws(
@@ -254,6 +284,12 @@ r4_signals as (
         on r4_evaluations.kpi_code = day_values.kpi_code
         and r4_evaluations.region_code = day_values.region_code
         and r4_evaluations.latest_day = day_values.period_start
+    left join scope_targets
+        on r4_evaluations.kpi_code = scope_targets.kpi_code
+        and r4_evaluations.region_code = scope_targets.region_code
+        and r4_evaluations.region_code = scope_targets.scope_value
+        and r4_evaluations.latest_day >= scope_targets.valid_from
+        and r4_evaluations.latest_day < scope_targets.valid_to
     where r4_evaluations.last_point_beyond_limit or r4_evaluations.eight_on_bad_side
 
 ),
@@ -263,7 +299,8 @@ all_signals as (
     {% for signals in ['r1_day_signals', 'r1_month_signals', 'r2_signals', 'r3_signals', 'r4_signals'] -%}
     select
         kpi_code, region_code, rule, period_type, period_start, status, value,
-        numerator, denominator, target, red_threshold, streak_days, detail
+        numerator, denominator, target, red_threshold, catalog_target, catalog_red_threshold,
+        catalog_status, streak_days, detail
     from {{ signals }}
     {% if not loop.last %}union all
     {% endif -%}
@@ -289,6 +326,9 @@ final as (
         all_signals.denominator,
         all_signals.target,
         all_signals.red_threshold,
+        all_signals.catalog_target,
+        all_signals.catalog_red_threshold,
+        all_signals.catalog_status,
         all_signals.streak_days,
         all_signals.detail,
         as_of.as_of_at
