@@ -190,3 +190,23 @@ def test_flagship_stores_have_their_own_target(page, board_url, db):
             assert row.locator("[data-field=target]").inner_text() == want, store
             checked.add(levels[store])
     assert "flagship" in checked
+
+
+def test_overview_judges_each_region_by_its_own_target(page, board_url, db):
+    # XZ's month view: K12 and K13 show XZ's own targets (marked, the catalog's in the
+    # tooltip) and the status detection judges; a KPI without override stays unmarked.
+    month = db.execute("select max(period_start) from fct_kpi_values "
+                       "where period_type = 'month' and region_code = 'XZ'").fetchone()[0]
+    expected = {r[0]: r[1:] for r in db.execute(
+        "select kpi_code, scope_target, scope_status from fct_kpi_values where period_type = "
+        "'month' and region_code = 'XZ' and period_start = ?", [month]).fetchall()}
+    login(page, board_url, "demo_qm")
+    page.goto(f"{board_url}/?region=XZ&period_type=month&period={month.isoformat()}")
+    page.wait_for_function("document.querySelectorAll('#scorecard tbody tr').length == 15")
+    for kpi, overridden in (("K12", True), ("K13", True), ("K02", False)):
+        row = page.locator(f"#scorecard tbody tr[id*='\"{kpi}\"']")
+        target, status = expected[kpi]
+        cell = row.locator("[data-field=target]")
+        assert cell.inner_text() == _pct(target), kpi
+        assert (cell.get_attribute("data-overridden") == "true") is overridden, kpi
+        assert row.locator(".rag").get_attribute("data-status") == status, kpi

@@ -7,7 +7,8 @@ from urllib.parse import quote
 import pandas as pd
 from dash import dcc, html
 
-from .common import format_change, format_target, format_value, is_missing, rag_badge
+from .common import format_change, format_value, is_missing, rag_badge
+from .tables import target_cell
 
 
 def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28) -> str:
@@ -38,7 +39,7 @@ def scorecard_table(card: pd.DataFrame, sparks: dict[str, list], open_issues: di
         body.append(html.Tr([
             html.Td(dcc.Link(f"{row.kpi_code} {name}", href=f"/kpi/{row.kpi_code}{query}")),
             html.Td(format_value(row.value, row.unit), className="num"),
-            html.Td(format_target(row.target, row.unit), className="num"),
+            target_cell(row.scope_target, row.target, row.unit, labels),
             html.Td(rag_badge(row.status, labels[row.status])),
             html.Td(format_change(row.value, row.previous_value, row.unit), className="num"),
             html.Td(html.Img(src=sparkline_svg(sparks.get(row.kpi_code, [])),

@@ -31,7 +31,8 @@ def periods(period_type: str) -> list[date]:
 
 def scorecard(period_type: str, period_start: date, region: str) -> pd.DataFrame:
     """Every KPI of the catalog for one period and region, with the previous period's value
-    (month KPIs appear on month periods only)."""
+    (month KPIs appear on month periods only). status is the region's own (scope_status, as
+    detection judges it); scope_target beside the catalog's target."""
     return frame("""
         with current_values as (
             select * from fct_kpi_values
@@ -46,7 +47,8 @@ def scorecard(period_type: str, period_start: date, region: str) -> pd.DataFrame
         )
         select c.kpi_code, c.name_zh, c.name_en, c.grain, c.direction, c.unit, c.target,
                c.red_threshold, v.value, v.numerator, v.denominator,
-               coalesce(v.status, 'no_data') as status, p.previous_value
+               coalesce(v.scope_target, c.target) as scope_target,
+               coalesce(v.scope_status, 'no_data') as status, p.previous_value
         from kpi_catalog as c
         left join current_values as v using (kpi_code)
         left join previous_values as p using (kpi_code)
@@ -75,9 +77,9 @@ def sparklines(region: str, last_day: date, days: int = 30) -> dict[str, list[fl
 
 
 def status_heatmap(period_type: str, period_start: date) -> pd.DataFrame:
-    """Status of every city (and JS) x KPI for one period."""
+    """Status of every city (and JS) x KPI for one period: each region's own (scope_status)."""
     return frame("""
-        select region_code, kpi_code, status, value
+        select region_code, kpi_code, scope_status as status, value
         from fct_kpi_values
         where period_type = $pt and period_start = $ps
         order by region_code, kpi_code

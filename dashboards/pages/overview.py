@@ -21,7 +21,8 @@ dash.register_page(__name__, path="/", name="overview", title="QualityLoop")
 
 def _labels(lang: str) -> dict[str, str]:
     return {k: t(k, lang) for k in ("kpi", "value", "target", "status", "change", "trend_30d",
-                                      "open_issues", "green", "amber", "red", "no_data")}
+                                      "open_issues", "green", "amber", "red", "no_data",
+                                      "catalog_target")}
 
 
 def _open_issues_by_kpi(region: str) -> dict[str, int]:
