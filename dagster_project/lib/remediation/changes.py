@@ -37,7 +37,7 @@ from .rules import (
 from .schema import (
     ACTIVE_STATES, CHANGE_TYPES, change_events, change_scopes, changes, issues,
 )
-from .workflow import Workflow, _jsonable
+from .workflow import Workflow, _jsonable, append_event
 
 BOOKKEEPING = ("id", "version", "updated_at", "updated_by")
 # A region is a city code of the reference data (NJ, WX, ...) or JS, the province. The
@@ -353,14 +353,8 @@ def _load(conn: sa.Connection, change_id: int) -> Mapping[str, Any]:
 def _event(conn: sa.Connection, change_id: int, now: datetime, actor: str, action: str,
            from_state: str | None, to_state: str | None, content: Mapping[str, Any],
            comment: str | None) -> None:
-    seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(change_events.c.seq), 0))
-                       .where(change_events.c.change_id == change_id)).scalar_one() + 1
-    conn.execute(change_events.insert().values(
-        change_id=change_id, seq=seq, at=now, actor=actor, action=action,
-        from_state=from_state, to_state=to_state,
-        changes=json.dumps({k: _jsonable(v) for k, v in content.items()},
-                           ensure_ascii=False, sort_keys=True),
-        comment=comment))
+    append_event(conn, change_events, "change_id", change_id, now, actor, action,
+                 from_state, to_state, content, comment)
 
 
 def _update(conn: sa.Connection, row: Mapping[str, Any], content: Mapping[str, Any],

@@ -132,6 +132,21 @@ def _parse_jsonable(column: sa.Column, value: Any) -> Any:
     return value
 
 
+def append_event(conn: sa.Connection, table: sa.Table, key_column: str, key: int,
+                 now: datetime, actor: str, action: str, from_state: str | None,
+                 to_state: str | None, changes: Mapping[str, Any], comment: str | None) -> None:
+    """One audit event (issues' or changes'): the next sequence number of its record, who,
+    when, from which state to which, what changed, the comment. Events are never edited."""
+    seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.seq), 0))
+                       .where(table.c[key_column] == key)).scalar_one() + 1
+    conn.execute(table.insert().values({
+        key_column: key, "seq": seq, "at": now, "actor": actor, "action": action,
+        "from_state": from_state, "to_state": to_state,
+        "changes": json.dumps({k: _jsonable(v) for k, v in changes.items()},
+                              ensure_ascii=False, sort_keys=True),
+        "comment": comment}))
+
+
 class Workflow:
     def __init__(self, store: IssueStore, settings: LoopSettings | None = None,
                  clock: Callable[[], datetime] = local_now):
@@ -386,14 +401,8 @@ class Workflow:
     def _event(conn: sa.Connection, issue_id: int, now: datetime, actor: str, action: str,
                from_state: str | None, to_state: str | None, changes: Mapping[str, Any],
                comment: str | None) -> None:
-        seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(issue_events.c.seq), 0))
-                           .where(issue_events.c.issue_id == issue_id)).scalar_one() + 1
-        conn.execute(issue_events.insert().values(
-            issue_id=issue_id, seq=seq, at=now, actor=actor, action=action,
-            from_state=from_state, to_state=to_state,
-            changes=json.dumps({k: _jsonable(v) for k, v in changes.items()},
-                               ensure_ascii=False, sort_keys=True),
-            comment=comment))
+        append_event(conn, issue_events, "issue_id", issue_id, now, actor, action,
+                     from_state, to_state, changes, comment)
 
     def _open(self, conn: sa.Connection, signal: Signal, origin: str, actor: str,
               now: datetime) -> int:
