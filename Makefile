@@ -34,11 +34,13 @@ browser:
 test: setup browser
 	$(BIN)/python -m pytest
 
-# The pipeline on the sample, demo users move some of the detected issues along, then the
-# board (and the Dagster UI beside it) are served until Ctrl-C.
+# The pipeline on the sample, demo users move some of the detected issues along and
+# register changes, the next run picks that up (the register's post-evaluation, closed
+# issues' satisfaction), then the board (and the Dagster UI beside it) are served until Ctrl-C.
 demo: setup
 	$(BIN)/qloop run --inbox data/sample --home .qloop
 	$(BIN)/qloop demo-story --home .qloop
+	$(BIN)/qloop run --inbox data/sample --home .qloop
 	$(BIN)/qloop board --home .qloop --with-dagster-ui 3000
 
 board: setup

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
 
+import duckdb
 import pytest
 from openpyxl import load_workbook
 
@@ -242,3 +243,27 @@ def test_demo_story_moves_issues_through_every_state_once(loop_home):
     again = qloop("demo-story", *("--home", str(home)))
     assert again.returncode == 0 and issues_json(home) == before
     assert json.loads(qloop("changes", "list", "--json", "--home", str(home)).stdout) == changes
+
+
+def test_the_run_after_the_demo_story_evaluates_the_launched_change(loop_home):
+    # make demo runs the job again after the story: the register reaches the warehouse and
+    # the launched BILLING change (K09, K10 in NJ and WX) is post-evaluated; the summary says so.
+    home, _ = loop_home
+    assert qloop("demo-story", *("--home", str(home))).returncode == 0  # idempotent
+    result = qloop_run(SAMPLE, home)
+    assert result.returncode == 0, result.stderr
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute("select change_id, kpi_code, region_code, verdict "
+                           "from fct_change_post_evaluation order by 2, 3").fetchall()
+    finally:
+        con.close()
+    changes = json.loads(qloop("changes", "list", "--json", "--home", str(home)).stdout)
+    launched = next(c for c in changes if c["state"] == "launched")
+    assert {(r[0], r[1], r[2]) for r in rows} == {
+        (launched["id"], k, r) for k, r in (("K09", "NJ"), ("K09", "WX"), ("K10", "NJ"))}
+    verdicts = Counter(r[3] for r in rows)
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Changes: "))
+    assert line.startswith("Changes: 1 launched, 1 registered, 1 vetoed; post-evaluation")
+    for verdict in ("improved", "no_change", "worse", "pending", "no_data"):
+        assert f"{verdicts.get(verdict, 0)} {verdict}" in line

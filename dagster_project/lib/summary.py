@@ -38,6 +38,22 @@ def render_issues(remediation_report: Path) -> list[str]:
 QUALITY_LINES_LISTED, FILES_NAMED = 20, 3
 
 
+def render_post_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The change register and the post-evaluation verdicts (issue 7), when there is one."""
+    if not (_table_exists(con, "rem_changes") and _table_exists(con, "fct_change_post_evaluation")):
+        return []
+    states = dict(con.execute("select state, count(*) from rem_changes group by state").fetchall())
+    if not states:
+        return []
+    verdicts = dict(con.execute(
+        "select verdict, count(*) from fct_change_post_evaluation group by verdict").fetchall())
+    return [
+        "Changes: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        + "; post-evaluation (KPI x region): " + ", ".join(
+            f"{verdicts.get(v, 0)} {v}" for v in ("improved", "no_change", "worse", "pending", "no_data"))
+        + " (board: /post-evaluation)"]
+
+
 def _files(unexpected: list[dict], count: int | None) -> str:
     named = ", ".join(f"{u['file_name']} ({u['value']})" for u in unexpected[:FILES_NAMED])
     more = (count or 0) - min(len(unexpected), FILES_NAMED)
@@ -141,6 +157,7 @@ def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], se
 
     if remediation_report is not None and remediation_report.exists():
         out += render_issues(remediation_report)
+    out += render_post_evaluation(con)
 
     out.append("Outputs:")
     out.append(f"  warehouse  {settings.warehouse}")
