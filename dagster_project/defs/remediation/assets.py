@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from ...lib.remediation.assessment import export_assessment
-from ...lib.remediation.loop import detect_and_verify, open_workflow, write_closure_lists
+from ...lib.remediation.loop import detect_and_verify, workflow_session, write_closure_lists
 from ...lib.remediation.post_evaluation import LOG_TABLE, act_on_post_evaluations
 from ...lib.warehouse import CHANGE_SCOPES_COPY_TABLE, CHANGES_COPY_TABLE, connect
 from ..resources import QualityLoopPaths
@@ -29,11 +29,8 @@ def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
     """Detection (R1-R3 open issues, R4 warnings), verification of fixes, reopening; then
     the issue store's issues and change register copied into the warehouse."""
     settings = paths.settings
-    workflow = open_workflow(settings)
-    try:
+    with workflow_session(settings) as workflow:
         run = detect_and_verify(settings, workflow)
-    finally:
-        workflow.store.dispose()
     report = settings.runs / f"{context.run_id}.remediation.json"
     report.write_text(json.dumps(run.as_dict(), indent=2), encoding="utf-8")
     d, v = run.detection, run.verification
@@ -71,11 +68,8 @@ def horizontal_assessment_export(paths: QualityLoopPaths) -> dg.MaterializeResul
 def closure_lists(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
     """Each department's closure list (销项清单), xlsx + csv, e-mailed when SMTP is set."""
     settings = paths.settings
-    workflow = open_workflow(settings)
-    try:
+    with workflow_session(settings) as workflow:
         result = write_closure_lists(settings, workflow)
-    finally:
-        workflow.store.dispose()
     for delivery in result.deliveries:
         if not delivery.ok:
             context.log.warning(f"closure list {delivery.department_code} not sent: {delivery.error}")
@@ -96,11 +90,8 @@ def rem_post_evaluations(context: dg.AssetExecutionContext,
     verdict, new or changed verdicts sent to the change's owner department (csv + xlsx in
     <home>/exports/post_evaluation/, e-mailed when SMTP is set)."""
     settings = paths.settings
-    workflow = open_workflow(settings)
-    try:
+    with workflow_session(settings) as workflow:
         run = act_on_post_evaluations(settings, workflow)
-    finally:
-        workflow.store.dispose()
     for delivery in run.deliveries:
         if not delivery.ok:
             context.log.warning(f"post-evaluation of {delivery.department_code} not mailed: "

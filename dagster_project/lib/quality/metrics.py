@@ -90,14 +90,13 @@ def refresh_file_metrics(con: duckdb.DuckDBPyConnection, suite: Suite,
     """Bring the suite's per-file cache up to date; returns how many files were computed."""
     table, entity = file_metrics_table(suite), suite.entity.prefix
     generation = _generation(con, suite, project_fingerprint)
-    stale = con.execute(
+    exists = con.execute(
         "select count(*) from duckdb_tables() where table_name = ? and schema_name = current_schema()",
         [table]).fetchone()[0]
-    if stale:
-        stale = con.execute(f"select count(*) from {table} where generation <> ?",
-                            [generation]).fetchone()[0]
-        if stale:
-            con.execute(f"drop table {table}")
+    # Another generation: its columns may differ too (the suite's SQL), so the table goes.
+    if exists and con.execute(f"select count(*) from {table} where generation <> ?",
+                              [generation]).fetchone()[0]:
+        con.execute(f"drop table {table}")
     con.execute(f"""
         create table if not exists {table} as
         select p.*, cast(null as timestamp) as loaded_at, cast(null as varchar) as generation
@@ -110,11 +109,10 @@ def refresh_file_metrics(con: duckdb.DuckDBPyConnection, suite: Suite,
                 [entity])
     todo = f"""_file in (select file_name from raw_files where entity = '{entity}'
                           and file_name not in (select file_name from {table}))"""
-    computed = con.execute(f"""
+    return con.execute(f"""
         insert into {table}
         select p.*, f.loaded_at, ? from ({per_file_sql(suite, todo)}) p
         join raw_files f on f.file_name = p.file_name""", [generation]).fetchone()[0]
-    return computed
 
 
 def frame_sql(suite: Suite, cached: bool = False) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,16 @@ CLOSED_RECENTLY_DAYS = 30  # closure lists keep closed and cancelled issues this
 
 def open_workflow(settings: Settings) -> Workflow:
     return Workflow(open_store(settings.issues_url), LoopSettings.from_env())
+
+
+@contextmanager
+def workflow_session(settings: Settings) -> Iterator[Workflow]:
+    """The workflow service for one step; its store's connections are closed after."""
+    workflow = open_workflow(settings)
+    try:
+        yield workflow
+    finally:
+        workflow.store.dispose()
 
 
 @dataclass
