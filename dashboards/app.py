@@ -60,6 +60,9 @@ def create_app(settings: Settings, secret_key: str | None = None) -> dash.Dash:
         SECRET_KEY=secret_key or auth.secret_key(settings.home, dict(os.environ)),
         SESSION_COOKIE_NAME="qloop_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # Only a changed session is sent back. Re-sending it on every response let a slow
+        # callback, started before /lang/en, write the old language back over the new one.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     server.config[CONFIG_KEY] = BoardContext(settings, open_workflow(settings))
     auth.init_auth(server)

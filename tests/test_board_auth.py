@@ -42,6 +42,18 @@ def test_login_sets_an_httponly_samesite_session_cookie(board_url):
     assert session.get(f"{board_url}/_dash-layout", timeout=10).status_code == 401
 
 
+def test_only_a_changed_session_is_sent_back(board_url):
+    """A callback's response must not carry the session: one that finished after a language
+    switch would write the old language back (seen as a flaky English page)."""
+    session = requests.Session()
+    session.post(f"{board_url}/login", data={"username": "demo_qm", "password": DEMO_PASSWORD},
+                 allow_redirects=False, timeout=10)
+    layout = session.get(f"{board_url}/_dash-layout", timeout=10)
+    assert layout.status_code == 200 and "Set-Cookie" not in layout.headers
+    switched = session.get(f"{board_url}/lang/en", allow_redirects=False, timeout=10)
+    assert "qloop_session=" in switched.headers["Set-Cookie"]
+
+
 def test_wrong_password_then_throttled(board_url, board_home):
     # a user of its own: the lock-out lasts 15 minutes and must not hit other tests' users
     added = qloop("users", "add", "throttle_probe", "--role", "viewer", "--password-stdin",
