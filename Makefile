@@ -37,11 +37,15 @@ test: setup browser
 # The pipeline on the sample, demo users move some of the detected issues along and
 # register changes, the next run picks that up (the register's post-evaluation, closed
 # issues' satisfaction), then the board (and the Dagster UI beside it) are served until Ctrl-C.
+# The demo judges by the per-scope targets of data/demo/kpi_target_overrides.csv, through a
+# copy of the dbt project (the repository's seed, the deployment's table, ships empty).
+DEMO_PROJECT := QLOOP_DBT_PROJECT=$(CURDIR)/.qloop/dbt-demo
 demo: setup
-	$(BIN)/qloop run --inbox data/sample --home .qloop
+	$(BIN)/qloop demo-project --home .qloop
+	$(DEMO_PROJECT) $(BIN)/qloop run --inbox data/sample --home .qloop
 	$(BIN)/qloop demo-story --home .qloop
-	$(BIN)/qloop run --inbox data/sample --home .qloop
-	$(BIN)/qloop board --home .qloop --with-dagster-ui 3000
+	$(DEMO_PROJECT) $(BIN)/qloop run --inbox data/sample --home .qloop
+	$(DEMO_PROJECT) $(BIN)/qloop board --home .qloop --with-dagster-ui 3000
 
 board: setup
 	$(BIN)/qloop board --home .qloop
@@ -57,7 +61,7 @@ bench-board: setup browser
 
 # The Dagster UI over the demo home (asset graph, materialize, runs).
 ui: setup
-	$(BIN)/qloop ui --home .qloop
+	$(if $(wildcard .qloop/dbt-demo),$(DEMO_PROJECT)) $(BIN)/qloop ui --home .qloop
 
 clean:
 	rm -rf .qloop dbt/target dbt/logs

@@ -208,6 +208,17 @@ def cmd_demo_story(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_project(args: argparse.Namespace) -> int:
+    from .lib.dbt_project_copy import DEMO_OVERRIDES, demo_project
+    from .lib.settings import DBT_PROJECT_ENV
+
+    project = demo_project(_settings(args).home)
+    print(f"Demo dbt project with the per-scope targets of {DEMO_OVERRIDES.name} "
+          f"(data/demo): {project}")
+    print(f"  the pipeline builds it when {DBT_PROJECT_ENV}={project}")
+    return 0
+
+
 def add_loop_commands(sub: argparse._SubParsersAction) -> None:
     home_help = f"env {HOME_ENV}; default .qloop"
 
@@ -292,3 +303,8 @@ def add_loop_commands(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo-story", help="demo users and a few issues moved along (make demo)")
     demo.add_argument("--home", help=home_help)
     demo.set_defaults(func=cmd_demo_story)
+
+    project = sub.add_parser("demo-project", help="a copy of the dbt project with the demo's "
+                                                 "per-scope targets, in <home>/dbt-demo (make demo)")
+    project.add_argument("--home", help=home_help)
+    project.set_defaults(func=cmd_demo_project)

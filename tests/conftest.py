@@ -7,14 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from .qloop_cli import SAMPLE, qloop_run
+from .qloop_cli import SAMPLE, qloop, qloop_run
 
 
 @pytest.fixture(scope="session")
 def sample_home(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """A home folder after `qloop run` on the committed sample (warehouse, issues, exports).
-    Tests that change it must leave its KPI data as they found it."""
+    """A home folder after `qloop run` on the committed sample (warehouse, issues, exports),
+    as `make demo` runs it: on the demo's copy of the dbt project, whose per-scope targets
+    are data/demo/kpi_target_overrides.csv. Tests that change it must leave its KPI data as
+    they found it."""
     home = tmp_path_factory.mktemp("sample-home")
+    made = qloop("demo-project", "--home", str(home))
+    assert made.returncode == 0, made.stdout + made.stderr
     result = qloop_run(SAMPLE, home)
     assert result.returncode == 0, result.stdout + result.stderr
     return home, result

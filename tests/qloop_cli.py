@@ -11,12 +11,20 @@ QLOOP = str(Path(sys.executable).with_name("qloop"))
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
-def qloop(*args: str, timeout: int = 900, input_text: str | None = None
-          ) -> subprocess.CompletedProcess:
+def qloop(*args: str, timeout: int = 900, input_text: str | None = None,
+          env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
+    env.update(env_extra or {})
     return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env,
                           timeout=timeout, input=input_text)
 
 
-def qloop_run(inbox: Path, home: Path) -> subprocess.CompletedProcess:
-    return qloop("run", "--inbox", str(inbox), "--home", str(home))
+def qloop_run(inbox: Path, home: Path, project: Path | None = None
+              ) -> subprocess.CompletedProcess:
+    """`qloop run`; with project, on that copy of the dbt project (QLOOP_DBT_PROJECT). A home
+    with the demo's copy (`qloop demo-project`, the sample home) is run on it, as `make demo`
+    runs it."""
+    if project is None and (home / "dbt-demo").is_dir():
+        project = home / "dbt-demo"
+    env_extra = {"QLOOP_DBT_PROJECT": str(project)} if project else None
+    return qloop("run", "--inbox", str(inbox), "--home", str(home), env_extra=env_extra)

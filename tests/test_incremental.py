@@ -72,6 +72,9 @@ def runs(tmp_path_factory):
         for path in inbox.glob(f"*_{day}.csv"):
             shutil.move(path, held / path.name)
     extra_call, agent = _wrong_first_deliveries(inbox)
+    # on the demo's copy of the dbt project, as the sample home it is compared with
+    made = qloop("demo-project", "--home", str(home))
+    assert made.returncode == 0, made.stdout + made.stderr
 
     first = qloop_run(inbox, home)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -161,11 +164,15 @@ def test_a_changed_dbt_project_rebuilds_in_full(runs, tmp_path):
 
     settings = Settings(home=runs["home"], inbox=tmp_path)
     built_from = settings.dbt_target / "qloop_built_from.sha256"
-    assert built_from.read_text().strip() == project_fingerprint()
-    assert full_refresh_reason(settings, {}) is None
-    assert full_refresh_reason(settings, {"qloop/full_refresh": "true"}) == "asked for (full refresh)"
+    # the home was built by its demo copy; this process judges by the repository's project
+    assert built_from.read_text().strip() == project_fingerprint(runs["home"] / "dbt-demo")
+    assert project_fingerprint(runs["home"] / "dbt-demo") != project_fingerprint()
     original = built_from.read_text()
     try:
+        built_from.write_text(project_fingerprint() + "\n")
+        assert full_refresh_reason(settings, {}) is None
+        assert full_refresh_reason(settings, {"qloop/full_refresh": "true"}) == \
+            "asked for (full refresh)"
         built_from.write_text("0" * 64 + "\n")
         assert full_refresh_reason(settings, {}) == "the dbt project changed since the warehouse was built"
     finally:
@@ -253,7 +260,7 @@ def test_the_quality_cache_computes_only_new_deliveries(runs, tmp_path):
     suite = next(s for s in load_suites() if s.entity.prefix == "cc_call")
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     try:
-        fingerprint = project_fingerprint()
+        fingerprint = project_fingerprint(home / "dbt-demo")  # the project that built it
         files = con.execute("select count(*) from raw_files where entity = 'cc_call'").fetchone()[0]
         assert refresh_file_metrics(con, suite, fingerprint) == 0  # the last run left it current
         con.execute("update raw_files set loaded_at = loaded_at + interval 1 second "

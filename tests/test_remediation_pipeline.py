@@ -1,9 +1,10 @@
 """The closed loop through the real pipeline and the real `qloop` command on data/sample.
 
 Which issues detection must open is computed here independently, from the group snapshot
-file (day and month statuses, against the catalog's targets) and the seed
-kpi_target_overrides (issue 7: a city's own target replaces the catalog's for detection;
-the sample has XZ's K12 and K13 looser from 2026-10-15), with the rules of closed-loop.md
+file (day and month statuses, against the catalog's targets) and the demo's per-scope
+targets data/demo/kpi_target_overrides.csv, which the sample home is built with (issue 7: a
+city's own target replaces the catalog's for detection; XZ's K12 and K13 are looser from
+2026-10-15), with the rules of closed-loop.md
 section 1.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
@@ -20,7 +22,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project.lib.remediation.reference import departments, kpi_catalog
-from dagster_project.lib.settings import DBT_PROJECT_DIR
+from dagster_project.lib.dbt_project_copy import DEMO_OVERRIDES
 
 from .qloop_cli import SAMPLE, qloop, qloop_run
 
@@ -35,10 +37,10 @@ def _snapshot_rows(home):
 
 def city_overrides() -> dict[tuple[str, str], list[tuple[date, Fraction, Fraction]]]:
     """(KPI, city) -> its city-scope override versions (valid_from, target, red), oldest
-    first, from the seed. Finer scopes (store level, area type, skill group) never judge a
+    first, from the demo's overrides (the sample home is built as `make demo` builds it). Finer scopes (store level, area type, skill group) never judge a
     city's value; month KPIs have no override in the sample (this helper judges days only)."""
     versions: dict[tuple[str, str], list] = defaultdict(list)
-    with open(DBT_PROJECT_DIR / "seeds" / "kpi_target_overrides.csv", encoding="utf-8") as f:
+    with open(DEMO_OVERRIDES, encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["scope_type"] == "city":
                 assert kpi_catalog()[r["kpi_code"]].grain == "day", r
@@ -105,8 +107,12 @@ def issues_json(home) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def loop_home(sample_home):
-    home, run = sample_home
+def loop_home(sample_home, tmp_path_factory):
+    """A copy of the sample home: these tests move its issues along (the workflow, the demo
+    story), which other modules' copies of the sample home must not inherit."""
+    source, run = sample_home
+    home = tmp_path_factory.mktemp("loop-home") / "home"
+    shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
     return home, run
 
 

@@ -1,8 +1,9 @@
 """Per-scope targets (issue 7, item 1) through the real pipeline on the hand-made KPI fixture.
 
-`qloop run` twice on the same inbox (tests/kpi_fixture.py), each time on its own copy of the
-dbt project (QLOOP_DBT_PROJECT): once with no override at all, once with the overrides
-below in seeds/kpi_target_overrides.csv. T = 2026-10-04 (latest daily file 2026-10-03).
+`qloop run` twice on the same inbox (tests/kpi_fixture.py): once on the repository's dbt
+project, whose seed kpi_target_overrides ships empty (every region judged by the catalog,
+as closed-loop.md says), once on a copy (QLOOP_DBT_PROJECT) with the overrides below in
+its seed. T = 2026-10-04 (latest daily file 2026-10-03).
 Values from the fixture (worked out there):
 - K12 NJ 2026-10-01: 2/4 = 0.50, red by the catalog (0.90 / 0.85). The NJ override
   0.50 / 0.40 from 10-01 makes it green: detection opens no K12 NJ issue.
@@ -21,13 +22,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from dagster_project.lib.dbt_project_copy import project_with_overrides
 from dagster_project.lib.remediation.warehouse_io import read_statuses
 from dagster_project.lib.settings import DBT_PROJECT_DIR, DBT_PROJECT_ENV
 from dagster_project.lib.warehouse import connect
@@ -46,37 +47,28 @@ OVERRIDES = HEADER + (
 SNAPSHOT = "kpi_snapshot_20261003.csv"
 
 
-def project_copy(root: Path, overrides: str) -> Path:
-    """A copy of the dbt project with its own override rows, parsed (Dagster reads the manifest)."""
-    project = root / "dbt"
-    shutil.copytree(DBT_PROJECT_DIR, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"))
-    (project / "seeds" / "kpi_target_overrides.csv").write_text(overrides, encoding="utf-8")
-    result = subprocess.run([DBT, "parse", "--profiles-dir", ".", "--quiet"], cwd=project,
-                            env=dict(os.environ, DO_NOT_TRACK="1"), capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return project
-
-
 def qloop_with(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
     env[DBT_PROJECT_ENV] = str(project)
     return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env, timeout=900)
 
 
-def run_pipeline(root: Path, overrides: str) -> Path:
+def run_pipeline(root: Path, overrides: str | None) -> Path:
+    """The pipeline on the fixture inbox: on the repository's dbt project (overrides None:
+    its seed ships empty), else on a copy whose seed holds these override rows."""
     inbox, home = root / "inbox", root / "home"
     build_inbox(inbox)
-    project = project_copy(root, overrides)
+    project = DBT_PROJECT_DIR if overrides is None else \
+        project_with_overrides(root / "dbt", overrides)
     result = qloop_with(project, "run", "--inbox", str(inbox), "--home", str(home))
     assert result.returncode == 0, result.stdout + result.stderr
+    (home / "summary.txt").write_text(result.stdout, encoding="utf-8")
     return home
 
 
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory):
-    plain = run_pipeline(tmp_path_factory.mktemp("targets-plain"), HEADER)
+    plain = run_pipeline(tmp_path_factory.mktemp("targets-plain"), None)
     overridden = run_pipeline(tmp_path_factory.mktemp("targets-override"), OVERRIDES)
     return plain, overridden
 
@@ -99,6 +91,15 @@ def signals(home: Path, kpi: str, region: str) -> set[tuple[str, str]]:
     return {(rule, str(day)) for rule, day in query(
         home, "select rule, period_start from fct_kpi_breach_signals "
               "where kpi_code = ? and region_code = ?", [kpi, region])}
+
+
+def test_the_run_summary_says_which_overrides_judged(homes):
+    plain, overridden = homes
+    assert (f"Per-scope targets: 0 override row(s) from {DBT_PROJECT_DIR}/seeds/"
+            "kpi_target_overrides.csv (none: every region is judged by the catalog)"
+            in (plain / "summary.txt").read_text(encoding="utf-8"))
+    assert (f"Per-scope targets: 4 override row(s) from {overridden.parent}/dbt/seeds/"
+            "kpi_target_overrides.csv\n" in (overridden / "summary.txt").read_text(encoding="utf-8"))
 
 
 def test_a_day_red_by_the_catalog_but_not_by_the_override_opens_no_issue(homes):
@@ -190,7 +191,7 @@ def test_a_bad_override_fails_the_build_with_its_reason(tmp_path):
         "K05,store_level,flagship,,2026-10-01,0.97,0.95,not a scope of K05\n"
         "K08,city,NJ,,2026-10-01,0.06,0.04,down KPI with red below target\n"
     )
-    project = project_copy(tmp_path, bad)
+    project = project_with_overrides(tmp_path / "dbt", bad)
     env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(tmp_path / "w.duckdb"),
                DBT_TARGET_PATH=str(tmp_path / "target"))
     seeded = subprocess.run([DBT, "seed", "--profiles-dir", "."], cwd=project, env=env,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The dbt project the pipeline builds: the repository's, unless QLOOP_DBT_PROJECT names a
-# copy of it (e.g. with other rows in seeds/kpi_target_overrides.csv; the tests use one).
+# copy of it with other rows in seeds/kpi_target_overrides.csv (lib/dbt_project_copy.py:
+# the demo's and the tests' per-scope targets).
 # Read once at import: a process builds one project.
 DBT_PROJECT_ENV = "QLOOP_DBT_PROJECT"
 DBT_PROJECT_DIR = Path(os.environ.get(DBT_PROJECT_ENV) or PROJECT_ROOT / "dbt").resolve()
