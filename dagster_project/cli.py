@@ -68,12 +68,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .definitions import PIPELINE_JOB, defs
     from .lib.dbt_state import FULL_REFRESH_TAG
     from .lib.ingest import FileResult
+    from .lib.quality.validate import preload_gx
     from .lib.summary import render_summary
     from .lib.warehouse import connect
 
     # dagster-dbt echoes every dbt event to stdout: keep that in the run's log file
     # and print only the summary.
     log_path = settings.runs / f".run-{os.getpid()}.log"
+    preload_gx()
     with dg.DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(

@@ -1,0 +1,23 @@
+"""The benchmark's own arithmetic (`make bench` reports it; a wrong sum misleads the plan)."""
+
+from __future__ import annotations
+
+from dagster_project.lib.bench import _busy_seconds
+
+
+def node(start: str, end: str) -> dict:
+    return {"timing": [{"name": "compile", "started_at": f"2026-12-03T01:00:{start}Z",
+                        "completed_at": f"2026-12-03T01:00:{start}Z"},
+                       {"name": "execute", "started_at": f"2026-12-03T01:00:{start}Z",
+                        "completed_at": f"2026-12-03T01:00:{end}Z"}]}
+
+
+def test_overlapping_nodes_count_once():
+    # dbt threads: [1, 5) and [2, 4) overlap, [3, 7) extends them, [11, 12) stands apart:
+    # busy = 6 + 1 = 7 s, where summing the nodes would say 4 + 2 + 4 + 1 = 11 s
+    nodes = [node("01", "05"), node("02", "04"), node("03", "07"), node("11", "12")]
+    assert _busy_seconds(nodes) == 7.0
+
+
+def test_a_node_without_timing_adds_nothing():
+    assert _busy_seconds([{"timing": []}, node("00", "02.5")]) == 2.5
