@@ -64,9 +64,24 @@ class Settings:
 
 DAGSTER_YAML = """\
 # Written by QualityLoop: run storage lives here (SQLite), telemetry is off.
+# Dagster's SQLite layout (history/, schedules/), with event writes that reuse their
+# engine and skip the fsync (dagster_project/defs/storage.py).
+storage:
+  custom:
+    module: dagster_project.defs.storage
+    class: QualityLoopSqliteStorage
+    config:
+      base_dir:
+        env: DAGSTER_HOME
 telemetry:
   enabled: false
 """
+# What earlier versions wrote: a home still holding one of them exactly gets the current one.
+# A file someone edited (e.g. a run queue added, docs/deployment.md) is theirs: kept.
+EARLIER_DAGSTER_YAMLS = (
+    "# Written by QualityLoop: run storage lives here (SQLite), telemetry is off.\n"
+    "telemetry:\n  enabled: false\n",
+)
 
 
 def prepare_home(settings: Settings) -> None:
@@ -74,5 +89,6 @@ def prepare_home(settings: Settings) -> None:
     for folder in (settings.home, settings.exports, settings.runs, settings.dagster_home):
         folder.mkdir(parents=True, exist_ok=True)
     dagster_yaml = settings.dagster_home / "dagster.yaml"
-    if not dagster_yaml.exists():
+    current = dagster_yaml.read_text() if dagster_yaml.exists() else None
+    if current is None or current in EARLIER_DAGSTER_YAMLS:
         dagster_yaml.write_text(DAGSTER_YAML)
