@@ -190,6 +190,7 @@ def test_a_bad_override_fails_the_build_with_its_reason(tmp_path):
     bad = HEADER + (
         "K05,store_level,flagship,,2026-10-01,0.97,0.95,not a scope of K05\n"
         "K08,city,NJ,,2026-10-01,0.06,0.04,down KPI with red below target\n"
+        "K12,city,WX,,2026-10-01,0.90,0.85,\n"  # allowed, but without its reason
     )
     project = project_with_overrides(tmp_path / "dbt", bad)
     env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(tmp_path / "w.duckdb"),
@@ -203,6 +204,7 @@ def test_a_bad_override_fails_the_build_with_its_reason(tmp_path):
     assert tested.returncode != 0
     assert "Failure in test kpi_target_overrides_scope_is_allowed" in tested.stdout
     assert "Failure in test kpi_target_overrides_keep_direction" in tested.stdout
+    assert "Failure in test not_null_columns_kpi_target_overrides_" in tested.stdout
     con = connect(tmp_path / "w.duckdb", read_only=True)
     try:
         problems = {r[0] for r in con.execute(
