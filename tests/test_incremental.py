@@ -271,3 +271,71 @@ def test_the_quality_cache_computes_only_new_deliveries(runs, tmp_path):
         assert refresh_file_metrics(con, suite, "another project") == files
     finally:
         con.close()
+
+
+def test_a_build_that_did_not_complete_makes_the_next_one_full(runs, tmp_path):
+    from dagster_project.lib.dbt_state import full_refresh_reason, record_build, start_build
+    from dagster_project.lib.settings import Settings
+
+    # every build of the three runs completed
+    assert not (runs["home"] / "dbt-target" / "qloop_build_in_progress").exists()
+    settings = Settings(home=tmp_path / "home", inbox=tmp_path)
+    start_build(settings)  # ... and the process died, or a test failed
+    assert full_refresh_reason(settings, {}) == "the previous build did not complete"
+    record_build(settings)
+    assert full_refresh_reason(settings, {}) is None
+
+
+def test_the_staging_line_test_checks_the_files_its_build_parsed(runs, tmp_path):
+    """unique_in_rebuilt_files: a repeated (_file, _line) is found in a file the build
+    parsed, not in one it left alone; after a full build (-infinity) in every file."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    shutil.copytree(runs["home"], home)
+    warehouse = home / "warehouse.duckdb"
+    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(warehouse),
+               DBT_TARGET_PATH=str(tmp_path / "target"))
+    dbt = str(Path(sys.executable).with_name("dbt"))
+
+    def line_test_passes() -> bool:
+        done = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select",
+                               "unique_in_rebuilt_files_stg_cc__calls__file___line"],
+                              cwd=home / "dbt-demo", env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert "unique_in_rebuilt_files_stg_cc__calls" in done.stdout, done.stdout
+        return done.returncode == 0
+
+    def sql(statement: str, params=()) -> list[tuple]:
+        con = duckdb.connect(str(warehouse))
+        try:
+            return con.execute(statement, list(params)).fetchall()
+        finally:
+            con.close()
+
+    # as if the last build had started just before run 3's day landed, with no reference
+    # file since: it parsed that day's file, not MARKED
+    sql("update raw_files set loaded_at = (select min(loaded_at) from raw_files) - interval 1 day "
+        "where kind = 'reference'")
+    sql("update qloop_watermarks set previous_through = (select loaded_at from raw_files "
+        "where file_name = ?) - interval 1 second where model = 'stg_cc__calls'",
+        [f"cc_call_{LATE_DAYS[1]}.csv"])
+    rebuilt = {r[0] for r in sql(
+        "select file_name from raw_files where entity = 'cc_call' and loaded_at > "
+        "(select previous_through from qloop_watermarks where model = 'stg_cc__calls')")}
+    assert rebuilt == {f"cc_call_{LATE_DAYS[1]}.csv"}
+    assert line_test_passes()
+
+    day_file = f"cc_call_{LATE_DAYS[1]}.csv"
+    plant = "insert into stg_cc__calls select * from stg_cc__calls where _file = ? and _line = 2"
+    sql(plant, [MARKED])
+    assert line_test_passes()  # a file the build did not parse: the build that did tested it
+    sql(plant, [day_file])
+    assert not line_test_passes()  # a file the build parsed
+    sql("delete from stg_cc__calls where rowid = (select max(rowid) from stg_cc__calls "
+        "where _file = ? and _line = 2)", [day_file])
+    assert line_test_passes()
+    sql("update qloop_watermarks set previous_through = timestamp '-infinity' "
+        "where model = 'stg_cc__calls'")
+    assert not line_test_passes()  # after a full build every file is checked: MARKED's repeat

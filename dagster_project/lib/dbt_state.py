@@ -7,7 +7,10 @@ the SQL that built them, so a run rebuilds them in full when
 - it is asked to (`qloop run --full-refresh`, or the run tag FULL_REFRESH_TAG = "true"
   from the Dagster UI), or
 - the dbt project (models, macros, seeds, dbt_project.yml) is not the one that built the
-  warehouse: a changed model must not leave older rows built by its previous version.
+  warehouse: a changed model must not leave older rows built by its previous version, or
+- the previous build did not complete (failed, or killed): an incremental build tests
+  only the rows it wrote (the staging models' unique_in_rebuilt_files), so rows written by
+  a build whose tests did not all pass are rebuilt and tested again.
 
 The fingerprint of the project that built the warehouse is kept beside dbt's artifacts of
 the home, written only after a successful build.
@@ -40,10 +43,16 @@ def _built_from(settings: Settings) -> Path:
     return settings.dbt_target / "qloop_built_from.sha256"
 
 
+def _in_progress(settings: Settings) -> Path:
+    return settings.dbt_target / "qloop_build_in_progress"
+
+
 def full_refresh_reason(settings: Settings, tags: dict[str, str]) -> str | None:
     """Why this run rebuilds the incremental models in full, or None (incremental)."""
     if tags.get(FULL_REFRESH_TAG, "").lower() == "true":
         return "asked for (full refresh)"
+    if _in_progress(settings).exists():
+        return "the previous build did not complete"
     path = _built_from(settings)
     if not settings.warehouse.exists() or not path.exists():
         return None  # a first build is a full build anyway
@@ -52,7 +61,15 @@ def full_refresh_reason(settings: Settings, tags: dict[str, str]) -> str | None:
     return None
 
 
+def start_build(settings: Settings) -> None:
+    """Mark a build as running; record_build clears the mark when it has completed."""
+    path = _in_progress(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
 def record_build(settings: Settings) -> None:
     path = _built_from(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(project_fingerprint() + "\n")
+    _in_progress(settings).unlink(missing_ok=True)

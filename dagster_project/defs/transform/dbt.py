@@ -11,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dbt.version import __version__ as dbt_core_version
 from packaging import version
 
-from ...lib.dbt_state import full_refresh_reason, record_build
+from ...lib.dbt_state import full_refresh_reason, record_build, start_build
 from ...lib.quality.validate import preload_gx
 from ...lib.settings import DBT_PROJECT_DIR
 from ..resources import QualityLoopPaths
@@ -61,6 +61,7 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Qu
         if reason:
             context.log.info(f"incremental models rebuilt in full: {reason}")
             args.append("--full-refresh")
+        start_build(settings)
     try:
         yield from dbt.cli(args, context=context, target_path=target).stream()
         if incremental_models:

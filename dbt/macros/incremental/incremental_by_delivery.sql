@@ -16,13 +16,18 @@
     version) are deleted, then their winner is chosen again among all accepted versions.
   - A full build (first build, `--full-refresh`, or a changed dbt project: see
     dagster_project/lib/dbt_state.py) rebuilds everything and sets the watermark.
+  - The watermark before the build (`previous_through`, -infinity after a full build) is
+    kept beside it: the staging models' (_file, _line) test checks the files this build
+    parsed (generic_tests/unique_in_rebuilt_files.sql).
 #}
 
 {% macro create_watermark_table() %}
 create table if not exists {{ target.schema }}.qloop_watermarks (
     model varchar primary key,
     loaded_through timestamp not null
-)
+);
+alter table {{ target.schema }}.qloop_watermarks
+    add column if not exists previous_through timestamp
 {% endmacro %}
 
 
@@ -32,10 +37,22 @@ coalesce((select loaded_through from {{ target.schema }}.qloop_watermarks
 {%- endmacro %}
 
 
+{# After a build: the new watermark, and the one this build started from (-infinity when
+   it rebuilt everything). #}
 {% macro advance_watermark() -%}
-insert or replace into {{ target.schema }}.qloop_watermarks
-select '{{ this.identifier }}', coalesce(max(loaded_at), timestamp '-infinity')
+insert or replace into {{ target.schema }}.qloop_watermarks (model, loaded_through, previous_through)
+select '{{ this.identifier }}', coalesce(max(loaded_at), timestamp '-infinity'),
+       {% if is_incremental() %}{{ model_watermark() }}{% else %}timestamp '-infinity'{% endif %}
 from {{ source('raw', 'raw_files') }}
+{%- endmacro %}
+
+
+{# Files landed after `since`, or every file when a reference file landed after it. #}
+{% macro files_landed_since(since) -%}
+select file_name from {{ source('raw', 'raw_files') }}
+where loaded_at > {{ since }}
+   or exists (select 1 from {{ source('raw', 'raw_files') }}
+              where kind = 'reference' and loaded_at > {{ since }})
 {%- endmacro %}
 
 
@@ -44,9 +61,7 @@ from {{ source('raw', 'raw_files') }}
 select file_name from {{ source('raw', 'raw_files') }}
 where entity = '{{ entity }}'
 {%- if is_incremental() %}
-  and (loaded_at > {{ model_watermark() }}
-       or exists (select 1 from {{ source('raw', 'raw_files') }}
-                  where kind = 'reference' and loaded_at > {{ model_watermark() }}))
+  and file_name in ({{ files_landed_since(model_watermark()) }})
 {%- endif %}
 {%- endmacro %}
 
