@@ -339,3 +339,19 @@ def test_the_staging_line_test_checks_the_files_its_build_parsed(runs, tmp_path)
     sql("update qloop_watermarks set previous_through = timestamp '-infinity' "
         "where model = 'stg_cc__calls'")
     assert not line_test_passes()  # after a full build every file is checked: MARKED's repeat
+
+
+def test_a_full_build_runs_one_node_at_a_time(tmp_path):
+    from dagster_project.lib.dbt_state import FULL_BUILD_THREADS, build_args, record_build
+    from dagster_project.lib.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", inbox=tmp_path)
+    one_at_a_time = ["--threads", str(FULL_BUILD_THREADS)]
+    args, reason = build_args(settings, {})  # the first build of a home
+    assert reason is None and args[-2:] == one_at_a_time and "--full-refresh" not in args
+    record_build(settings)
+    args, reason = build_args(settings, {})  # a daily build: the profile's four threads
+    assert reason is None and "--threads" not in args and "--full-refresh" not in args
+    args, reason = build_args(settings, {"qloop/full_refresh": "true"})
+    assert reason == "asked for (full refresh)"
+    assert "--full-refresh" in args and args[-2:] == one_at_a_time

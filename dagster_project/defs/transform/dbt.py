@@ -11,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dbt.version import __version__ as dbt_core_version
 from packaging import version
 
-from ...lib.dbt_state import full_refresh_reason, record_build, start_build
+from ...lib.dbt_state import BUILD, build_args, record_build, start_build
 from ...lib.quality.validate import preload_gx
 from ...lib.settings import DBT_PROJECT_DIR
 from ..resources import QualityLoopPaths
@@ -55,13 +55,13 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Qu
     # (a fresh folder costs a full parse each run). Runs of one home never overlap:
     # the warehouse file admits one writer.
     target = settings.dbt_target
-    args = ["build", "--exclude-resource-type", "unit_test"]
     if incremental_models:
-        reason = full_refresh_reason(settings, context.run.tags)
+        args, reason = build_args(settings, context.run.tags)
         if reason:
             context.log.info(f"incremental models rebuilt in full: {reason}")
-            args.append("--full-refresh")
         start_build(settings)
+    else:
+        args = list(BUILD)
     try:
         yield from dbt.cli(args, context=context, target_path=target).stream()
         if incremental_models:
