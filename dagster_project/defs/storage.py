@@ -87,7 +87,8 @@ class QualityLoopSqliteStorage(DagsterSqliteStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         super().__init__(base_dir, inst_data=inst_data)
-        # the parent's event log only checked its index file; nothing to close
+        # replaces the parent's event log, which only created or checked the index file
+        # and holds no open connection
         self._event_log_storage = QuickSqliteEventLogStorage(_event_logs_directory(base_dir))
 
     @classmethod

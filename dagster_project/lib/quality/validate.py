@@ -87,8 +87,8 @@ def _plain(value):
 def preload_gx() -> threading.Thread:
     """Import Great Expectations in a background thread. Its import costs ~2.7 s of one core;
     started with the dbt step, it overlaps the dbt process instead of delaying the quality
-    step, whose own `import` then finds the module loaded (or waits
-    on Python's import lock for the rest)."""
+    step, whose own `import` then finds the module loaded (or waits on Python's import
+    lock for the rest)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     thread = threading.Thread(target=importlib.import_module, args=("great_expectations",),
                               name="gx-preload", daemon=True)
