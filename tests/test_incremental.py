@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -94,6 +96,9 @@ def runs(tmp_path_factory):
     second = qloop_run(inbox, home)
     assert second.returncode == 0, second.stdout + second.stderr
     marked_after_second = _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0]
+    touched_after_second = {r[0] for r in _query(home, "select touched_key from int_calls__touched_keys")}
+    calls_of = {name: {r[0] for r in _query(home, "select call_id from stg_cc__calls where _file = ?", [name])}
+                for name in (f"cc_call_{LATE_DAYS[0]}.csv", CORRECTED, MARKED)}
 
     # run 3: the last day, and the corrected reference file (every row judged again)
     for path in held.glob(f"*_{LATE_DAYS[1]}.csv"):
@@ -103,7 +108,8 @@ def runs(tmp_path_factory):
     third = qloop_run(inbox, home)
     assert third.returncode == 0, third.stdout + third.stderr
     return {"home": home, "inbox": inbox, "extra_call": extra_call, "agent": agent, "before": before,
-            "marked_after_second": marked_after_second, "outputs": (first, second, third)}
+            "marked_after_second": marked_after_second, "touched_after_second": touched_after_second,
+            "calls_of": calls_of, "outputs": (first, second, third)}
 
 
 def test_the_wrong_first_deliveries_were_in_force_after_run_1(runs):
@@ -286,33 +292,40 @@ def test_a_build_that_did_not_complete_makes_the_next_one_full(runs, tmp_path):
     assert full_refresh_reason(settings, {}) is None
 
 
-def test_the_staging_line_test_checks_the_files_its_build_parsed(runs, tmp_path):
-    """unique_in_rebuilt_files: a repeated (_file, _line) is found in a file the build
-    parsed, not in one it left alone; after a full build (-infinity) in every file."""
-    import subprocess
-    import sys
+class _HomeCopy:
+    """A copy of the runs' home, its warehouse edited by SQL and tested by `dbt test`."""
 
-    home = tmp_path / "home"
-    shutil.copytree(runs["home"], home)
-    warehouse = home / "warehouse.duckdb"
-    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(warehouse),
-               DBT_TARGET_PATH=str(tmp_path / "target"))
-    dbt = str(Path(sys.executable).with_name("dbt"))
+    def __init__(self, runs, tmp_path: Path):
+        self.home = tmp_path / "home"
+        shutil.copytree(runs["home"], self.home)
+        self.warehouse = self.home / "warehouse.duckdb"
+        self.env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(self.warehouse),
+                        DBT_TARGET_PATH=str(tmp_path / "target"))
+        self.dbt = str(Path(sys.executable).with_name("dbt"))
 
-    def line_test_passes() -> bool:
-        done = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select",
-                               "unique_in_rebuilt_files_stg_cc__calls__file___line"],
-                              cwd=home / "dbt-demo", env=env, capture_output=True, text=True,
-                              timeout=300)
-        assert "unique_in_rebuilt_files_stg_cc__calls" in done.stdout, done.stdout
+    def test_passes(self, test_name: str) -> bool:
+        done = subprocess.run([self.dbt, "test", "--profiles-dir", ".", "--select", test_name],
+                              cwd=self.home / "dbt-demo", env=self.env, capture_output=True,
+                              text=True, timeout=300)
+        assert test_name in done.stdout, done.stdout
         return done.returncode == 0
 
-    def sql(statement: str, params=()) -> list[tuple]:
-        con = duckdb.connect(str(warehouse))
+    def sql(self, statement: str, params=()) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse))
         try:
             return con.execute(statement, list(params)).fetchall()
         finally:
             con.close()
+
+
+def test_the_staging_line_test_checks_the_files_its_build_parsed(runs, tmp_path):
+    """unique_in_rebuilt_files: a repeated (_file, _line) is found in a file the build
+    parsed, not in one it left alone; after a full build (-infinity) in every file."""
+    copy = _HomeCopy(runs, tmp_path)
+    sql = copy.sql
+
+    def line_test_passes() -> bool:
+        return copy.test_passes("unique_in_rebuilt_files_stg_cc__calls__file___line")
 
     # as if the last build had started just before run 3's day landed, with no reference
     # file since: it parsed that day's file, not MARKED
@@ -339,6 +352,48 @@ def test_the_staging_line_test_checks_the_files_its_build_parsed(runs, tmp_path)
     sql("update qloop_watermarks set previous_through = timestamp '-infinity' "
         "where model = 'stg_cc__calls'")
     assert not line_test_passes()  # after a full build every file is checked: MARKED's repeat
+
+
+def test_run_2_touched_the_keys_of_what_arrived(runs):
+    """The keys run 2 chose again (kept for the key test): those of the late day's calls and
+    of the corrected file, old version included (the extra call it no longer has), none of
+    a file no run touched."""
+    touched = runs["touched_after_second"]
+    assert runs["extra_call"] in touched
+    assert runs["calls_of"][f"cc_call_{LATE_DAYS[0]}.csv"] <= touched
+    assert runs["calls_of"][CORRECTED] <= touched
+    assert not runs["calls_of"][MARKED] & touched
+
+
+def test_the_entity_key_test_checks_the_keys_its_build_touched(runs, tmp_path):
+    """unique_in_touched_keys: a call left twice in int_calls is found when its key was
+    chosen again by the build, not when the build left it alone; after a full build
+    (-infinity) everywhere. The failing key is stored where the quality suites read it."""
+    copy = _HomeCopy(runs, tmp_path)
+    sql = copy.sql
+    day_file = f"cc_call_{LATE_DAYS[1]}.csv"
+
+    def key_test_passes() -> bool:
+        return copy.test_passes("unique_in_touched_keys_int_calls_call_id")
+
+    # as if the last build had been the daily one of run 3's day (no reference file)
+    sql("update qloop_watermarks set previous_through = (select loaded_at from raw_files "
+        "where file_name = ?) - interval 1 second where model = 'int_calls'", [day_file])
+    sql("create or replace table int_calls__touched_keys as "
+        "select call_id as touched_key from stg_cc__calls where _file = ?", [day_file])
+    assert key_test_passes()
+
+    plant = "insert into int_calls select * from int_calls where call_id = (select min(call_id) from int_calls where _file = ?)"
+    sql(plant, [MARKED])
+    assert key_test_passes()  # a key the build left alone: the build that chose it tested it
+    sql(plant, [day_file])
+    assert not key_test_passes()  # a key the build chose again
+    stored = sql("select unique_field, n_records from main_dbt_test__audit.qa_duplicate_keys__cc_call")
+    assert stored == sql("select call_id, 2 from int_calls where _file = ? "
+                         "group by call_id having count(*) > 1", [day_file])
+    sql("update qloop_watermarks set previous_through = timestamp '-infinity' where model = 'int_calls'")
+    assert not key_test_passes()
+    assert len(sql("select * from main_dbt_test__audit.qa_duplicate_keys__cc_call")) == 2
 
 
 def test_a_full_build_runs_one_node_at_a_time(tmp_path):

@@ -174,8 +174,9 @@ def test_blocking_share_bounds_judge_only_files_with_enough_records(sample_home)
 
 
 def test_a_key_left_twice_is_found_by_dbt_and_judged_per_file(sample_home, tmp_path):
-    # A copy of the sample's warehouse with one call duplicated in int_calls: dbt's unique
-    # test stores the key, and the cc_call frame counts both rows against their file.
+    # A copy of the sample's warehouse with one call duplicated in int_calls: dbt's key test
+    # (every key, the sample's home was built in full) stores the key, and the cc_call frame
+    # counts both rows against their file.
     import os
     import shutil
     import subprocess
@@ -195,9 +196,9 @@ def test_a_key_left_twice_is_found_by_dbt_and_judged_per_file(sample_home, tmp_p
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = dict(os.environ, QLOOP_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"),
                DO_NOT_TRACK="1")
-    result = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select", "int_calls,test_name:unique"],
+    result = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select", "int_calls,test_name:unique_in_touched_keys"],
                             cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 1 and "unique_int_calls_call_id" in result.stdout, result.stdout
+    assert result.returncode == 1 and "unique_in_touched_keys_int_calls_call_id" in result.stdout, result.stdout
 
     suite = next(s for s in SUITES if s.entity.prefix == "cc_call")
     con = duckdb.connect(str(warehouse), read_only=True)

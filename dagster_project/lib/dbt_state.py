@@ -9,8 +9,9 @@ the SQL that built them, so a run rebuilds them in full when
 - the dbt project (models, macros, seeds, dbt_project.yml) is not the one that built the
   warehouse: a changed model must not leave older rows built by its previous version, or
 - the previous build did not complete (failed, or killed): an incremental build tests
-  only the rows it wrote (the staging models' unique_in_rebuilt_files), so rows written by
-  a build whose tests did not all pass are rebuilt and tested again.
+  only the rows it wrote (the staging models' unique_in_rebuilt_files, the entity models'
+  unique_in_touched_keys), so rows written by a build whose tests did not all pass are
+  rebuilt and tested again.
 
 The fingerprint of the project that built the warehouse is kept beside dbt's artifacts of
 the home, written only after a successful build.

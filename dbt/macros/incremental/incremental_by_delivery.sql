@@ -14,6 +14,9 @@
   - Staging: the changed files' rows are deleted, then re-parsed from the landing table.
   - Entities: the keys touched by a changed file (in its new rows, or won by its old
     version) are deleted, then their winner is chosen again among all accepted versions.
+    The touched keys are kept in `<model>__touched_keys` until the next build (empty after
+    a full build): the key's uniqueness test checks them (generic_tests/
+    unique_in_touched_keys.sql).
   - A full build (first build, `--full-refresh`, or a changed dbt project: see
     dagster_project/lib/dbt_state.py) rebuilds everything and sets the watermark.
   - The watermark before the build (`previous_through`, -infinity after a full build) is
@@ -85,26 +88,34 @@ where entity = '{{ entity }}'
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}{{ forget_touched_keys('" ~ entity ~ "', '"
-             ~ staging_model ~ "', '" ~ key ~ "') }}{% endif %}",
+    pre_hook="{{ forget_touched_keys('" ~ entity ~ "', '" ~ staging_model ~ "', '" ~ key ~ "') }}",
     post_hook="{{ advance_watermark() }}",
 ) }}
 {%- endmacro %}
 
 
-{% macro touched_keys_table() -%}
-{{ this.identifier }}__touched_keys
+{# A table, not a temp table: the key's test reads it after the build (temp tables are
+   per connection, and dbt runs the test on another). #}
+{% macro touched_keys_table(model=this) -%}
+{{ model.schema }}.{{ model.identifier }}__touched_keys
 {%- endmacro %}
 
 
+{# Incremental build: remember the touched keys, then delete their rows. Full build: no
+   key is touched (the test checks the whole table), so the table is left empty. #}
 {% macro forget_touched_keys(entity, staging_model, key) %}
-create or replace temp table {{ touched_keys_table() }} as
+{%- if is_incremental() %}
+create or replace table {{ touched_keys_table() }} as
     select {{ key }} as touched_key from {{ ref(staging_model) }}
     where _file in ({{ changed_files(entity) }}) and {{ key }} is not null
     union
     select {{ key }} from {{ this }}
     where _file in ({{ changed_files(entity) }});
 delete from {{ this }} where {{ key }} in (select touched_key from {{ touched_keys_table() }})
+{%- else %}
+create or replace table {{ touched_keys_table() }} as
+    select {{ key }} as touched_key from {{ ref(staging_model) }} limit 0
+{%- endif %}
 {% endmacro %}
 
 
