@@ -82,13 +82,16 @@ where entity = '{{ entity }}'
 {%- endmacro %}
 
 
-{# Config of a daily entity model: the touched keys are chosen again. #}
-{% macro incremental_by_key(entity, staging_model, key) -%}
+{# Config of a daily entity model: the touched keys are chosen again. `keep_replaced`:
+   columns of the touched keys' previous rows to keep for models downstream (which days
+   they counted in: macros/incremental/kpi_call_days.sql). #}
+{% macro incremental_by_key(entity, staging_model, key, keep_replaced=[]) -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ forget_touched_keys('" ~ entity ~ "', '" ~ staging_model ~ "', '" ~ key ~ "') }}",
+    pre_hook="{{ forget_touched_keys('" ~ entity ~ "', '" ~ staging_model ~ "', '" ~ key ~ "', "
+             ~ keep_replaced | tojson ~ ") }}",
     post_hook="{{ advance_watermark() }}",
 ) }}
 {%- endmacro %}
@@ -101,9 +104,15 @@ where entity = '{{ entity }}'
 {%- endmacro %}
 
 
+{% macro replaced_rows_table(model=this) -%}
+{{ model.schema }}.{{ model.identifier }}__replaced_rows
+{%- endmacro %}
+
+
 {# Incremental build: remember the touched keys, then delete their rows. Full build: no
    key is touched (the test checks the whole table), so the table is left empty. #}
-{% macro forget_touched_keys(entity, staging_model, key) %}
+{% macro forget_touched_keys(entity, staging_model, key, keep_replaced=[]) %}
+{%- set kept = ([key] + keep_replaced) | join(', ') %}
 {%- if is_incremental() %}
 create or replace table {{ touched_keys_table() }} as
     select {{ key }} as touched_key from {{ ref(staging_model) }}
@@ -111,10 +120,19 @@ create or replace table {{ touched_keys_table() }} as
     union
     select {{ key }} from {{ this }}
     where _file in ({{ changed_files(entity) }});
+{%- if keep_replaced %}
+create or replace table {{ replaced_rows_table() }} as
+    select {{ kept }} from {{ this }}
+    where {{ key }} in (select touched_key from {{ touched_keys_table() }});
+{%- endif %}
 delete from {{ this }} where {{ key }} in (select touched_key from {{ touched_keys_table() }})
 {%- else %}
 create or replace table {{ touched_keys_table() }} as
     select {{ key }} as touched_key from {{ ref(staging_model) }} limit 0
+{%- if keep_replaced %};
+create or replace table {{ replaced_rows_table() }} as
+    select {{ kept }} from {{ ref(staging_model) }} limit 0
+{%- endif %}
 {%- endif %}
 {% endmacro %}
 

@@ -2,8 +2,11 @@
 -- the file with the later business date (monthly: later month), then the later line.
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
-{{ incremental_by_key('cc_call', 'stg_cc__calls', 'call_id') }}
+-- Incremental by delivery: only the keys a new delivery touched are chosen again. The
+-- replaced rows' caller and times are kept: fct_kpi_drilldown recomputes the call KPIs'
+-- days they counted in (macros/incremental/kpi_call_days.sql).
+{{ incremental_by_key('cc_call', 'stg_cc__calls', 'call_id',
+                      keep_replaced=['caller_id', 'queue_entered_at', 'answered_at']) }}
 
 with
 

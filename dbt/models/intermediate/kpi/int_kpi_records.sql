@@ -87,6 +87,8 @@ hotline_calls as (
     from calls
     where queue_entered_at is not null
         and city_code is not null
+        -- the days an incremental fct_kpi_drilldown recomputes (macros/incremental/kpi_call_days.sql)
+        and queue_entered_at >= {{ kpi_calls_from() }}
         and (
             answered_at is not null
             or (ended_at is not null and ended_at >= queue_entered_at + interval 5 second)
@@ -200,6 +202,7 @@ k04_due_calls as (
         and calls.ended_at is not null
         and calls.city_code is not null
         and calls.ended_at + interval 72 hour <= as_of.as_of_at
+        and calls.answered_at >= {{ kpi_calls_from() }}
 
 ),
 
@@ -213,6 +216,9 @@ k04_queue_calls as (
     where queue_entered_at is not null
         and caller_id is not null
         and caller_id <> ''
+        -- a repeat enters the queue after the due call ended, so after it was answered
+        -- (ended_at >= answered_at: source-extracts rule 5)
+        and queue_entered_at >= {{ kpi_calls_from() }}
 
 ),
 
