@@ -84,7 +84,7 @@ where entity = '{{ entity }}'
 
 {# Config of a daily entity model: the touched keys are chosen again. `keep_replaced`:
    columns of the touched keys' previous rows to keep for models downstream (which days
-   they counted in: macros/incremental/kpi_call_days.sql). #}
+   they counted in: macros/incremental/kpi_record_days.sql). #}
 {% macro incremental_by_key(entity, staging_model, key, keep_replaced=[]) -%}
 {{ config(
     materialized='incremental',

@@ -3,10 +3,10 @@
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
 -- Incremental by delivery: only the keys a new delivery touched are chosen again. The
--- replaced rows' caller and times are kept: fct_kpi_drilldown recomputes the call KPIs'
--- days they counted in (macros/incremental/kpi_call_days.sql).
+-- replaced rows' times and caller are kept: fct_kpi_drilldown recomputes the call KPIs'
+-- days they counted in (macros/incremental/kpi_record_days.sql).
 {{ incremental_by_key('cc_call', 'stg_cc__calls', 'call_id',
-                      keep_replaced=['caller_id', 'queue_entered_at', 'answered_at']) }}
+                      keep_replaced=kpi_window_columns('int_calls')) }}
 
 with
 

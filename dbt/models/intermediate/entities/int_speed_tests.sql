@@ -3,7 +3,9 @@
 -- Rejected rows never take part, so a key whose newest version was rejected keeps
 -- its newest accepted version.
 -- Incremental by delivery: only the keys a new delivery touched are chosen again.
-{{ incremental_by_key('net_speed_test', 'stg_net__speed_tests', 'test_id') }}
+-- The replaced rows' days are kept for fct_kpi_drilldown (macros/incremental/kpi_record_days.sql).
+{{ incremental_by_key('net_speed_test', 'stg_net__speed_tests', 'test_id',
+                      keep_replaced=kpi_window_columns('int_speed_tests')) }}
 
 with
 

@@ -87,8 +87,8 @@ hotline_calls as (
     from calls
     where queue_entered_at is not null
         and city_code is not null
-        -- the days an incremental fct_kpi_drilldown recomputes (macros/incremental/kpi_call_days.sql)
-        and queue_entered_at >= {{ kpi_calls_from() }}
+        -- the days an incremental fct_kpi_drilldown recomputes (macros/incremental/kpi_record_days.sql)
+        and queue_entered_at >= {{ kpi_records_from('calls') }}
         and (
             answered_at is not null
             or (ended_at is not null and ended_at >= queue_entered_at + interval 5 second)
@@ -142,6 +142,7 @@ k01 as (
     from queue_tickets
     where taken_at is not null
         and city_code is not null
+        and taken_at >= {{ kpi_records_from('queue_tickets') }}
         and (
             (status = 'served' and called_at is not null)
             or (status = 'abandoned' and abandoned_at > taken_at + interval 900 second)
@@ -202,7 +203,7 @@ k04_due_calls as (
         and calls.ended_at is not null
         and calls.city_code is not null
         and calls.ended_at + interval 72 hour <= as_of.as_of_at
-        and calls.answered_at >= {{ kpi_calls_from() }}
+        and calls.answered_at >= {{ kpi_records_from('calls') }}
 
 ),
 
@@ -218,7 +219,7 @@ k04_queue_calls as (
         and caller_id <> ''
         -- a repeat enters the queue after the due call ended, so after it was answered
         -- (ended_at >= answered_at: source-extracts rule 5)
-        and queue_entered_at >= {{ kpi_calls_from() }}
+        and queue_entered_at >= {{ kpi_records_from('calls') }}
 
 ),
 
@@ -636,6 +637,7 @@ k15 as (
     where method is not null
         and method <> 'wifi_app'
         and tested_at is not null
+        and tested_at >= {{ kpi_records_from('speed_tests') }}
         and city_code is not null
         and measured_down_mbps is not null
         and subscribed_down_mbps is not null

@@ -6,15 +6,16 @@
 -- that the row has (the store's level for K01, the district's area type for K12/K13, the
 -- skill group for K02/K03; else its city), the version in force on activity_date
 -- (int_kpi_scope_targets), and its status against it.
--- Incremental: the call KPIs' rows of the days no change reached are kept, the rest is
--- recomputed (macros/incremental/kpi_call_days.sql), whose hooks read int_calls:
--- depends_on: {{ ref('int_calls') }}
+-- Incremental: the call, queue-ticket and speed-test KPIs' rows of the days no change
+-- reached are kept, the rest is recomputed (macros/incremental/kpi_record_days.sql),
+-- whose hooks read the entity models:
+-- depends_on: {{ ref('int_calls') }}, {{ ref('int_queue_tickets') }}, {{ ref('int_speed_tests') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ kpi_call_days_before() }}",
-    post_hook="{{ kpi_call_days_after() }}",
+    pre_hook="{{ kpi_record_days_before() }}",
+    post_hook="{{ kpi_record_days_after() }}",
 ) }}
 {%- set scopes = kpi_target_scopes() %}
 
