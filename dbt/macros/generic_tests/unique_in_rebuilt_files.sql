@@ -10,15 +10,8 @@
 #}
 {% test unique_in_rebuilt_files(model, combination_of_columns) %}
 
-with since as (
-    select coalesce(
-        (select previous_through from {{ target.schema }}.qloop_watermarks
-         where model = '{{ model.identifier }}'),
-        timestamp '-infinity') as previous_through
-),
-
-rebuilt_files as (
-    {{ files_landed_since("(select previous_through from since)") }}
+with rebuilt_files as (
+    {{ files_landed_since(previous_through(model)) }}
 )
 
 select

@@ -11,14 +11,7 @@
 #}
 {% test unique_in_touched_keys(model, column_name) %}
 
-with since as (
-    select coalesce(
-        (select previous_through from {{ target.schema }}.qloop_watermarks
-         where model = '{{ model.identifier }}'),
-        timestamp '-infinity') as previous_through
-),
-
-touched as (
+with touched as (
     select touched_key from {{ touched_keys_table(model) }}
 )
 
@@ -27,7 +20,7 @@ select
     count(*) as n_records
 from {{ model }}
 where {{ column_name }} is not null
-    and ((select previous_through from since) = timestamp '-infinity'
+    and ({{ previous_through(model) }} = timestamp '-infinity'
          or {{ column_name }} in (select touched_key from touched))
 group by {{ column_name }}
 having count(*) > 1

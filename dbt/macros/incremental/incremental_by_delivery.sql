@@ -40,6 +40,14 @@ coalesce((select loaded_through from {{ target.schema }}.qloop_watermarks
 {%- endmacro %}
 
 
+{# The watermark the last build of `model` started from: -infinity when it rebuilt
+   everything (or never ran). #}
+{% macro previous_through(model) -%}
+coalesce((select previous_through from {{ target.schema }}.qloop_watermarks
+          where model = '{{ model.identifier }}'), timestamp '-infinity')
+{%- endmacro %}
+
+
 {# After a build: the new watermark, and the one this build started from (-infinity when
    it rebuilt everything). #}
 {% macro advance_watermark() -%}

@@ -91,9 +91,7 @@ current_as_of as (
 
 rebuilt_in_full as (
 
-    select coalesce((select previous_through from {{ target.schema }}.qloop_watermarks
-                     where model = '{{ entity.identifier }}'), timestamp '-infinity')
-           = timestamp '-infinity' as yes
+    select {{ previous_through(entity) }} = timestamp '-infinity' as yes
 
 ),
 
