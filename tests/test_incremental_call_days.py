@@ -133,3 +133,41 @@ def test_the_incremental_drilldown_is_the_full_one(homes):
     assert len(full) > 100 and incremental == full
     snapshot = sorted((homes["full"] / "exports").glob("kpi_snapshot_*.csv"))[-1]
     assert (homes["incremental"] / "exports" / snapshot.name).read_bytes() == snapshot.read_bytes()
+
+
+def test_the_drilldown_built_alone_recomputes_every_row(homes, tmp_path):
+    """Subsets materialized alone (from the Dagster UI): a delivery's calls chosen again by
+    int_calls alone, then int_calls again (it keeps no key now), then the drilldown alone.
+    The kept keys are no longer all the changes since the drilldown's last build, so it
+    takes no window for the calls: every call row, still the full build's."""
+    import subprocess
+    import sys
+
+    from dagster_project.lib.settings import DBT_PROJECT_DIR
+
+    home = tmp_path / "home"
+    shutil.copytree(homes["incremental"], home)
+    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(home / "warehouse.duckdb"),
+               DBT_TARGET_PATH=str(tmp_path / "target"))
+    dbt = str(Path(sys.executable).with_name("dbt"))
+
+    def build(*select: str) -> None:
+        done = subprocess.run([dbt, "build", "--profiles-dir", ".", "--exclude-resource-type",
+                               "unit_test", "--select", *select], cwd=DBT_PROJECT_DIR, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:]
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    con.execute("update raw_files set loaded_at = (select max(loaded_at) from raw_files) "
+                "+ interval 1 minute where file_name = 'cc_call_20261003.csv'")  # as if landed again
+    con.close()
+    build("stg_cc__calls", "int_calls")
+    assert _rows(home, "select count(*) from int_calls__touched_keys")[0][0] > 100
+    build("int_calls")
+    assert _rows(home, "select count(*) from int_calls__touched_keys") == [(0,)]
+    build("fct_kpi_drilldown")
+    state = dict(_rows(home, "select record_group, recomputed_from from qloop_kpi_windows"))
+    assert state["calls"] is None and state["queue_tickets"] is not None
+    columns = "* exclude (scope_target_source)"
+    assert (_rows(home, f"select {columns} from fct_kpi_drilldown order by all")
+            == _rows(homes["full"], f"select {columns} from fct_kpi_drilldown order by all"))

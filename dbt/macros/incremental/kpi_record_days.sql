@@ -24,7 +24,9 @@
   for K04 its caller's later calls within 72 h (untouched) and T's side of its window (the
   same), the reference data and the targets (a new reference file touches every key; a
   changed seed is a changed project, rebuilt in full). No F (every row): the entity model
-  was rebuilt in full, or there is no previous T.
+  was rebuilt in full, or there is no previous T, or the entity model's last build did not
+  start (nor end) where this model's last build saw it (e.g. it was materialized alone
+  twice from the Dagster UI): its kept keys are then not all the changes since.
 
   The windows reach int_kpi_records through DuckDB variables set by the pre-hook on the
   model's own connection and reset by the post-hook: the view stays one definition, and
@@ -61,15 +63,22 @@ coalesce(cast(getvariable('qloop_kpi_from_{{ group }}') as timestamp), timestamp
 {%- endmacro %}
 
 
-{# One row per group: the T of the build that made its rows, and the first day it
-   recomputed (NULL: every row). #}
+{# One row per group: the T of the build that made its rows, the first day it
+   recomputed (NULL: every row), and the entity model's watermark it saw. #}
 {% macro create_kpi_windows_table() %}
 create table if not exists {{ target.schema }}.qloop_kpi_windows (
     record_group varchar primary key,
     as_of_at timestamp not null,
-    recomputed_from date
+    recomputed_from date,
+    entity_through timestamp
 )
 {% endmacro %}
+
+
+{% macro entity_watermark(model) -%}
+(select loaded_through from {{ target.schema }}.qloop_watermarks
+ where model = '{{ model.identifier }}')
+{%- endmacro %}
 
 
 {% macro kpi_first_changed_day(group) -%}
@@ -78,7 +87,7 @@ create table if not exists {{ target.schema }}.qloop_kpi_windows (
 {%- set columns = (group.day_columns + group.kept) | join(', ') %}
 with previous as (
 
-    select as_of_at from {{ target.schema }}.qloop_kpi_windows
+    select as_of_at, entity_through from {{ target.schema }}.qloop_kpi_windows
     where record_group = '{{ group.name }}'
 
 ),
@@ -89,9 +98,16 @@ current_as_of as (
 
 ),
 
-rebuilt_in_full as (
+-- the entity model rebuilt everything, or its last build neither started from nor ended
+-- at what the previous build of this model saw: its kept keys are not all the changes
+-- since (when it ended there, they are older ones: recomputing their days is harmless)
+entity_not_continued as (
 
-    select {{ previous_through(entity) }} = timestamp '-infinity' as yes
+    select {{ previous_through(entity) }} = timestamp '-infinity'
+        or (select entity_through from previous) is null
+        or (select entity_through from previous)
+            not in ({{ previous_through(entity) }}, {{ entity_watermark(entity) }})
+        as yes
 
 ),
 
@@ -140,7 +156,7 @@ first_days as (
 )
 
 select case
-    when (select yes from rebuilt_in_full)
+    when coalesce((select yes from entity_not_continued), true)
         or not exists (select 1 from previous)
         or not exists (select 1 from current_as_of) then null
     else (select min(day) from first_days)
@@ -181,7 +197,8 @@ set variable qloop_kpi_from_{{ group.name }} = null{{ ';' if not loop.last }}
 {%- for group in kpi_record_groups() %}
 delete from {{ target.schema }}.qloop_kpi_windows where record_group = '{{ group.name }}';
 insert into {{ target.schema }}.qloop_kpi_windows
-select '{{ group.name }}', as_of_at, getvariable('qloop_kpi_from_{{ group.name }}')
+select '{{ group.name }}', as_of_at, getvariable('qloop_kpi_from_{{ group.name }}'),
+       {{ entity_watermark(ref(group.model)) }}
 from {{ ref('int_as_of') }};
 set variable qloop_kpi_from_{{ group.name }} = null{{ ';' if not loop.last }}
 {%- endfor %}
