@@ -28,3 +28,18 @@ def qloop_run(inbox: Path, home: Path, project: Path | None = None
         project = home / "dbt-demo"
     env_extra = {"QLOOP_DBT_PROJECT": str(project)} if project else None
     return qloop("run", "--inbox", str(inbox), "--home", str(home), env_extra=env_extra)
+
+
+def redelivered(path: Path) -> None:
+    """Make an inbox file a re-delivery: a later modification time (with its new bytes)."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+
+def dbt(*args: str, warehouse: Path, target: Path, project: Path,
+        timeout: int = 600) -> subprocess.CompletedProcess:
+    """`dbt <args>` of `project` over one warehouse file, with its own target folder."""
+    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(warehouse),
+               DBT_TARGET_PATH=str(target))
+    return subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--profiles-dir", "."],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=timeout)

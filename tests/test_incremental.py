@@ -10,16 +10,13 @@ entity and KPI table row for row.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from .qloop_cli import SAMPLE, qloop, qloop_run
+from .qloop_cli import SAMPLE, dbt, qloop, qloop_run, redelivered
 
 LATE_DAYS = ("20261107", "20261108")
 CORRECTED = "cc_call_20261020.csv"
@@ -34,12 +31,6 @@ COMPARED = INCREMENTAL + ["fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_snapsh
                           "fct_rejected_rows", "fct_file_reconciliation", "fct_kpi_breach_signals"]
 # When and by which run a file was landed differs between the two homes, by design.
 NOT_COMPARED = {"fct_file_reconciliation": "exclude (loaded_at, run_id)"}
-
-
-def _touch_later(path: Path) -> None:
-    """A re-delivery: new bytes and a new modification time."""
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
 
 
 def _wrong_first_deliveries(inbox: Path) -> tuple[str, str]:
@@ -92,7 +83,7 @@ def runs(tmp_path_factory):
     for path in held.glob(f"*_{LATE_DAYS[0]}.csv"):
         shutil.move(path, inbox / path.name)
     shutil.copy(SAMPLE / CORRECTED, inbox / CORRECTED)
-    _touch_later(inbox / CORRECTED)
+    redelivered(inbox / CORRECTED)
     second = qloop_run(inbox, home)
     assert second.returncode == 0, second.stdout + second.stderr
     marked_after_second = _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0]
@@ -104,7 +95,7 @@ def runs(tmp_path_factory):
     for path in held.glob(f"*_{LATE_DAYS[1]}.csv"):
         shutil.move(path, inbox / path.name)
     shutil.copy(SAMPLE / "ref_agent.csv", inbox / "ref_agent.csv")
-    _touch_later(inbox / "ref_agent.csv")
+    redelivered(inbox / "ref_agent.csv")
     third = qloop_run(inbox, home)
     assert third.returncode == 0, third.stdout + third.stderr
     return {"home": home, "inbox": inbox, "extra_call": extra_call, "agent": agent, "before": before,
@@ -299,14 +290,11 @@ class _HomeCopy:
         self.home = tmp_path / "home"
         shutil.copytree(runs["home"], self.home)
         self.warehouse = self.home / "warehouse.duckdb"
-        self.env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(self.warehouse),
-                        DBT_TARGET_PATH=str(tmp_path / "target"))
-        self.dbt = str(Path(sys.executable).with_name("dbt"))
+        self.target = tmp_path / "target"
 
     def test_passes(self, test_name: str) -> bool:
-        done = subprocess.run([self.dbt, "test", "--profiles-dir", ".", "--select", test_name],
-                              cwd=self.home / "dbt-demo", env=self.env, capture_output=True,
-                              text=True, timeout=300)
+        done = dbt("test", "--select", test_name, warehouse=self.warehouse, target=self.target,
+                   project=self.home / "dbt-demo", timeout=300)
         assert test_name in done.stdout, done.stdout
         return done.returncode == 0
 

@@ -14,14 +14,13 @@ full build's, row for row.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from .qloop_cli import SAMPLE, qloop_run
+from .qloop_cli import SAMPLE, dbt, qloop_run, redelivered
 
 DAYS = ("20261001", "20261002", "20261003", "20261004")
 CALLER = "TESTREPEAT01"
@@ -39,10 +38,8 @@ TICKET_FILE = "crm_queue_ticket_20261002.csv"
 
 
 def _redeliver(path: Path, text: str, encoding: str) -> None:
-    """New bytes and a later modification time."""
     path.write_bytes(text.encode(encoding))
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    redelivered(path)
 
 
 def _inbox(root: Path, second_delivery: bool) -> Path:
@@ -81,6 +78,11 @@ def _rows(home: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def _drilldown(home: Path) -> list[tuple]:
+    """Every row of fct_kpi_drilldown but the text naming where its target came from."""
+    return _rows(home, "select * exclude (scope_target_source) from fct_kpi_drilldown order by all")
 
 
 Y_K04 = (f"select numerator, denominator from fct_kpi_drilldown "
@@ -124,13 +126,8 @@ def test_the_second_run_recomputed_the_call_kpis_from_y_day(homes):
 
 
 def test_the_incremental_drilldown_is_the_full_one(homes):
-    order = "order by all"
-    columns = ("kpi_code, activity_date, city_code, store_id, district_code, team_id, site_id, "
-               "agent_id, skill_group, numerator, denominator, counts_as_row, record_count, "
-               "scope_type, scope_value, scope_target, scope_red_threshold, scope_status")
-    incremental = _rows(homes["incremental"], f"select {columns} from fct_kpi_drilldown {order}")
-    full = _rows(homes["full"], f"select {columns} from fct_kpi_drilldown {order}")
-    assert len(full) > 100 and incremental == full
+    full = _drilldown(homes["full"])
+    assert len(full) > 100 and _drilldown(homes["incremental"]) == full
     snapshot = sorted((homes["full"] / "exports").glob("kpi_snapshot_*.csv"))[-1]
     assert (homes["incremental"] / "exports" / snapshot.name).read_bytes() == snapshot.read_bytes()
 
@@ -140,21 +137,15 @@ def test_the_drilldown_built_alone_recomputes_every_row(homes, tmp_path):
     int_calls alone, then int_calls again (it keeps no key now), then the drilldown alone.
     The kept keys are no longer all the changes since the drilldown's last build, so it
     takes no window for the calls: every call row, still the full build's."""
-    import subprocess
-    import sys
-
     from dagster_project.lib.settings import DBT_PROJECT_DIR
 
     home = tmp_path / "home"
     shutil.copytree(homes["incremental"], home)
-    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(home / "warehouse.duckdb"),
-               DBT_TARGET_PATH=str(tmp_path / "target"))
-    dbt = str(Path(sys.executable).with_name("dbt"))
 
     def build(*select: str) -> None:
-        done = subprocess.run([dbt, "build", "--profiles-dir", ".", "--exclude-resource-type",
-                               "unit_test", "--select", *select], cwd=DBT_PROJECT_DIR, env=env,
-                              capture_output=True, text=True, timeout=600)
+        done = dbt("build", "--exclude-resource-type", "unit_test", "--select", *select,
+                   warehouse=home / "warehouse.duckdb", target=tmp_path / "target",
+                   project=DBT_PROJECT_DIR)
         assert done.returncode == 0, done.stdout[-3000:]
 
     con = duckdb.connect(str(home / "warehouse.duckdb"))
@@ -168,6 +159,4 @@ def test_the_drilldown_built_alone_recomputes_every_row(homes, tmp_path):
     build("fct_kpi_drilldown")
     state = dict(_rows(home, "select record_group, recomputed_from from qloop_kpi_windows"))
     assert state["calls"] is None and state["queue_tickets"] is not None
-    columns = "* exclude (scope_target_source)"
-    assert (_rows(home, f"select {columns} from fct_kpi_drilldown order by all")
-            == _rows(homes["full"], f"select {columns} from fct_kpi_drilldown order by all"))
+    assert _drilldown(home) == _drilldown(homes["full"])

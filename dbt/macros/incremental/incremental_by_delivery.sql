@@ -34,9 +34,9 @@ alter table {{ target.schema }}.qloop_watermarks
 {% endmacro %}
 
 
-{% macro model_watermark() -%}
+{% macro model_watermark(model=this) -%}
 coalesce((select loaded_through from {{ target.schema }}.qloop_watermarks
-          where model = '{{ this.identifier }}'), timestamp '-infinity')
+          where model = '{{ model.identifier }}'), timestamp '-infinity')
 {%- endmacro %}
 
 

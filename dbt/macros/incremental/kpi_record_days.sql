@@ -75,16 +75,10 @@ create table if not exists {{ target.schema }}.qloop_kpi_windows (
 {% endmacro %}
 
 
-{% macro entity_watermark(model) -%}
-(select loaded_through from {{ target.schema }}.qloop_watermarks
- where model = '{{ model.identifier }}')
-{%- endmacro %}
-
-
 {% macro kpi_first_changed_day(group) -%}
 {%- set entity = ref(group.model) %}
 {%- set days = group.day_columns %}
-{%- set columns = (group.day_columns + group.kept) | join(', ') %}
+{%- set columns = kpi_window_columns(group.model) | join(', ') %}
 with previous as (
 
     select as_of_at, entity_through from {{ target.schema }}.qloop_kpi_windows
@@ -106,7 +100,7 @@ entity_not_continued as (
     select {{ previous_through(entity) }} = timestamp '-infinity'
         or (select entity_through from previous) is null
         or (select entity_through from previous)
-            not in ({{ previous_through(entity) }}, {{ entity_watermark(entity) }})
+            not in ({{ previous_through(entity) }}, {{ model_watermark(entity) }})
         as yes
 
 ),
@@ -164,8 +158,8 @@ end
 {%- endmacro %}
 
 
-{% macro kpi_group_kpis(group) -%}
-('{{ group.kpis | join("', '") }}')
+{% macro quoted_list(values) -%}
+('{{ values | join("', '") }}')
 {%- endmacro %}
 
 
@@ -173,14 +167,16 @@ end
    delete the rows that are recomputed; on a full build, compute everything. #}
 {% macro kpi_record_days_before() %}
 {%- set groups = kpi_record_groups() %}
+{%- set windowed_kpis = [] %}
+{%- for group in groups %}{% do windowed_kpis.extend(group.kpis) %}{% endfor %}
 {%- if is_incremental() %}
 {%- for group in groups %}
 set variable qloop_kpi_from_{{ group.name }} = ({{ kpi_first_changed_day(group) }});
 {%- endfor %}
 delete from {{ this }}
-where kpi_code not in ({% for group in groups %}'{{ group.kpis | join("', '") }}'{{ ', ' if not loop.last }}{% endfor %})
+where kpi_code not in {{ quoted_list(windowed_kpis) }}
 {%- for group in groups %}
-    or (kpi_code in {{ kpi_group_kpis(group) }}
+    or (kpi_code in {{ quoted_list(group.kpis) }}
         and (getvariable('qloop_kpi_from_{{ group.name }}') is null
              or activity_date >= getvariable('qloop_kpi_from_{{ group.name }}')))
 {%- endfor %}
@@ -198,7 +194,7 @@ set variable qloop_kpi_from_{{ group.name }} = null{{ ';' if not loop.last }}
 delete from {{ target.schema }}.qloop_kpi_windows where record_group = '{{ group.name }}';
 insert into {{ target.schema }}.qloop_kpi_windows
 select '{{ group.name }}', as_of_at, getvariable('qloop_kpi_from_{{ group.name }}'),
-       {{ entity_watermark(ref(group.model)) }}
+       {{ model_watermark(ref(group.model)) }}
 from {{ ref('int_as_of') }};
 set variable qloop_kpi_from_{{ group.name }} = null{{ ';' if not loop.last }}
 {%- endfor %}
