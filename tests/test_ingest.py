@@ -269,3 +269,38 @@ def test_line_numbers_stay_exact_in_a_large_file_read_in_parallel(inbox, con):
     assert (result.rows_read, result.rows_unparsed) == (200_000 - 4, 2)
     assert rows(con, "select count(*) from raw_crm_queue_ticket where ticket_id <> 'L' || _line") == [(0,)]
     assert rows(con, "select _line from raw_unparsed_records order by 1") == [(70_001,), (140_002,)]
+
+
+def test_files_landed_two_at_a_time_land_exactly_what_one_at_a_time_does(tmp_path):
+    # The committed sample: every entity, GB18030 CRM, planted faults (unparsed records,
+    # whole-file rejects). Landed with one worker and with two, the landing tables and
+    # what became of each file must be the same.
+    from dagster_project.lib.extracts import ENTITIES
+    from dagster_project.lib.warehouse import DELIVERIES_TABLE, FILES_TABLE, UNPARSED_TABLE
+
+    from .qloop_cli import SAMPLE
+
+    def landed(workers):
+        con = connect(tmp_path / f"warehouse-{workers}.duckdb")
+        try:
+            results = load_inbox(con, SAMPLE, "run-1", workers=workers)
+            tables = {  # all but the landing's clock
+                FILES_TABLE: rows(con, f"select * exclude (loaded_at) from {FILES_TABLE} order by all"),
+                DELIVERIES_TABLE: rows(con, f"select * exclude (seen_at) from {DELIVERIES_TABLE} order by all"),
+            }
+            for table in [UNPARSED_TABLE] + [e.table for e in ENTITIES]:
+                tables[table] = rows(con, f"select * from {table} order by all")
+            outcomes = [(r.file_name, r.outcome, r.reason, r.rows_landed, r.rows_unparsed) for r in results]
+            return outcomes, tables
+        finally:
+            con.close()
+
+    one_outcomes, one_tables = landed(1)
+    two_outcomes, two_tables = landed(2)
+
+    assert {o for _, o, *_ in one_outcomes} >= {"loaded", "rejected"}
+    assert sum(len(t) for t in one_tables.values()) > 40_000
+    assert one_tables[UNPARSED_TABLE]
+    assert two_outcomes == one_outcomes
+    for table, content in one_tables.items():
+        assert two_tables[table] == content, table

@@ -4,19 +4,28 @@
     Each parse_* macro returns the typed value when the text has exactly the spec's
     format and denotes a real value, and NULL otherwise (and for NULL input), so that
     "raw text present but parsed value NULL" is exactly acceptance rule 2 (format part).
-    Set-based only: a regular-expression full match guards a try_strptime / try_cast.
+    Set-based only: a full match of the format guards a try_strptime / try_cast (which
+    alone would accept '2026-10-5 08:00:00 ' or ' 2026-10-05 8:00:00'). The fixed-width
+    dates and times are matched by a GLOB of digit classes: the same verdict as the regular
+    expression [0-9]{4}-[0-9]{2}-... (a GLOB matches the whole text), at a third of its cost
+    (0.15 s against 0.5 s per 11.5 M values); 30 timestamp columns are parsed per build.
 #}
+
+{# the GLOB of `pattern` with every 9 a digit class: '9999-99' -> '[0-9][0-9][0-9][0-9]-[0-9][0-9]' #}
+{% macro digits_glob(col, pattern) -%}
+    {{ col }} glob '{{ pattern | replace('9', '[0-9]') }}'
+{%- endmacro %}
 
 {% macro parse_timestamp(col) -%}
     case
-        when regexp_full_match({{ col }}, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}')
+        when {{ digits_glob(col, '9999-99-99 99:99:99') }}
             then try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S')
     end
 {%- endmacro %}
 
 {% macro parse_date(col) -%}
     case
-        when regexp_full_match({{ col }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+        when {{ digits_glob(col, '9999-99-99') }}
             then cast(try_strptime({{ col }}, '%Y-%m-%d') as date)
     end
 {%- endmacro %}
@@ -24,7 +33,7 @@
 {# a month YYYY-MM becomes the first day of that month #}
 {% macro parse_month(col) -%}
     case
-        when regexp_full_match({{ col }}, '[0-9]{4}-[0-9]{2}')
+        when {{ digits_glob(col, '9999-99') }}
             then cast(try_strptime({{ col }} || '-01', '%Y-%m-%d') as date)
     end
 {%- endmacro %}
