@@ -384,17 +384,17 @@ def test_the_entity_key_test_checks_the_keys_its_build_touched(runs, tmp_path):
     assert len(sql("select * from main_dbt_test__audit.qa_duplicate_keys__cc_call")) == 2
 
 
-def test_a_full_build_runs_one_node_at_a_time(tmp_path):
+def test_a_full_build_runs_fewer_nodes_at_a_time(tmp_path):
     from dagster_project.lib.dbt_state import FULL_BUILD_THREADS, build_args, record_build
     from dagster_project.lib.settings import Settings
 
     settings = Settings(home=tmp_path / "home", inbox=tmp_path)
-    one_at_a_time = ["--threads", str(FULL_BUILD_THREADS)]
+    full_build_threads = ["--threads", str(FULL_BUILD_THREADS)]
     args, reason = build_args(settings, {})  # the first build of a home
-    assert reason is None and args[-2:] == one_at_a_time and "--full-refresh" not in args
+    assert reason is None and args[-2:] == full_build_threads and "--full-refresh" not in args
     record_build(settings)
     args, reason = build_args(settings, {})  # a daily build: the profile's four threads
     assert reason is None and "--threads" not in args and "--full-refresh" not in args
     args, reason = build_args(settings, {"qloop/full_refresh": "true"})
     assert reason == "asked for (full refresh)"
-    assert "--full-refresh" in args and args[-2:] == one_at_a_time
+    assert "--full-refresh" in args and args[-2:] == full_build_threads

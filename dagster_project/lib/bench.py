@@ -239,6 +239,16 @@ def _dbt_category(node: dict) -> str:
     return "seeds and other nodes"
 
 
+def _landing_wall(files: list[dict]) -> float:
+    """Files land two at a time: their decode and land seconds are busy seconds summed over
+    the workers; the landing's wall time is from the first file's start to the last one's
+    end (reports written before the start and end times were kept: the sum)."""
+    timed = [f for f in files if f.get("started_at") is not None]
+    if not timed:
+        return sum(f["seconds_decode"] + f["seconds_land"] for f in files)
+    return max(f["ended_at"] for f in timed) - min(f["started_at"] for f in timed)
+
+
 def pipeline_phases(home: Path, m: dict, only_new_files: bool = False) -> dict:
     """Phase rows (name, rows, seconds, peak RSS, depth) of one measured pipeline run
     (only_new_files: count the rows of the files this run landed, not of those unchanged)."""
@@ -249,13 +259,9 @@ def pipeline_phases(home: Path, m: dict, only_new_files: bool = False) -> dict:
         files = [f for f in files if f["outcome"] in ("loaded", "replaced")]
     rows_read = sum(f["rows_read"] for f in files)
     rows_landed = sum(f["rows_landed"] for f in files)
-    # Files land two at a time: decode and land are busy seconds summed over the workers,
-    # the landing's wall time is from the first file's start to the last one's end.
     decode = sum(f["seconds_decode"] for f in files)
     land = sum(f["seconds_land"] for f in files)
-    timed = [f for f in files if f.get("started_at") is not None]
-    landing_wall = (max(f["ended_at"] for f in timed) - min(f["started_at"] for f in timed)
-                    if timed else decode + land)
+    landing_wall = _landing_wall(files)
 
     # dbt.py keeps run_results.json per step as <run>.<step>.run_results.json
     dbt_results = runs / f"{run_id}.qualityloop_dbt_models.run_results.json"

@@ -63,11 +63,14 @@ def full_refresh_reason(settings: Settings, tags: dict[str, str]) -> str | None:
 
 
 # A full build is a few big models (staging parses every delivery, the entities
-# de-duplicate tens of millions of keys), each using both cores inside DuckDB; four at
-# once only compete for the cores and the memory budget (the month: 80.7 s with one
-# thread, 96.7-112.5 s with four). An incremental build is ~190 small nodes whose dbt
-# overhead (compile, events) overlaps well: four threads (profiles.yml).
-FULL_BUILD_THREADS = 1
+# de-duplicate tens of millions of keys), each using both cores inside DuckDB while it
+# computes, but only about one and a half while it writes its table. Two at a time fill
+# the cores; four only compete for them and the memory budget. The month's dbt step:
+# 96.7-112.5 s with four threads; 71.6-73.1 s with two against 74.5-89.7 s with one
+# (interleaved, same peak memory, docs/performance.md). An incremental build is ~190
+# small nodes whose dbt overhead (compile, events) overlaps well: four threads
+# (profiles.yml).
+FULL_BUILD_THREADS = 2
 # Unit tests run in CI (`make test`), not in every pipeline run: they test the SQL.
 BUILD = ("build", "--exclude-resource-type", "unit_test")
 
