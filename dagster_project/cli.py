@@ -114,6 +114,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     configure(args)
     command = ["dagster", "dev", "-m", "dagster_project.definitions",
                "-h", args.host, "-p", str(args.port)]
+    # dagster dev stops on SIGTERM by giving it SIGINT's handler. Started with SIGINT
+    # ignored (by `nohup`, or in the background of a script), it would inherit the ignore
+    # and could then only be killed, leaving its webserver, daemon and code servers
+    # behind. SIGINT's default is restored for it (a disposition survives exec).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execvp(str(Path(sys.executable).with_name("dagster")), command)
     return 0  # not reached
 

@@ -31,3 +31,66 @@ def test_run_with_reference_files_only_completes_without_as_of_time(tmp_path):
     assert "Files: 1 loaded" in result.stdout
     assert "no daily extract loaded yet" in result.stdout
     assert not list((tmp_path / "home" / "exports").glob("kpi_snapshot_*"))
+
+
+def _live_members(group: int) -> list[int]:
+    """Processes of a process group that still run (zombies, exited and not yet reaped by
+    whoever adopted them, do not count)."""
+    from pathlib import Path
+
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_ui_started_with_sigint_ignored_stops_whole_on_sigterm(tmp_path):
+    # `nohup qloop ui &`, or a script's background job: SIGINT is ignored, and dagster dev
+    # gives SIGTERM SIGINT's handler. SIGTERM must still stop dagster dev, its webserver,
+    # its daemon and its code servers.
+    import os
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from .conftest import _free_port
+    from .qloop_cli import QLOOP
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
+    process = subprocess.Popen(
+        [QLOOP, "ui", "--home", str(tmp_path / "home"), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the Dagster UI did not start"
+                assert process.poll() is None, "qloop ui exited before serving"
+                time.sleep(1)
+        assert len(_live_members(process.pid)) >= 4  # dev, webserver, daemon, code server
+
+        process.send_signal(signal.SIGTERM)
+
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _live_members(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _live_members(process.pid) == []
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=10)
