@@ -26,14 +26,9 @@ def sample_home(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 # -- the board, served for real and driven by Debian's chromium --------------------------
 
-import os
 import shutil
-import signal
-import socket
-import time
-import urllib.request
 
-from .qloop_cli import QLOOP, qloop
+from .qloop_cli import qloop, served_board
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -41,12 +36,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 DEMO_PASSWORD = "demo-pass-2026"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -64,29 +53,8 @@ def board_home(sample_home, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def board_url(board_home):
     """`qloop board` on a free port (waitress), stopped at the end of the session."""
-    import subprocess
-
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    env["QLOOP_BOARD_SECRET"] = "test-secret-not-for-production"
-    process = subprocess.Popen([QLOOP, "board", "--home", str(board_home), "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.3)
-    else:
-        raise RuntimeError("the board did not start within 60 s")
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    with served_board(board_home) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

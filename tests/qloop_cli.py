@@ -3,20 +3,72 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 QLOOP = str(Path(sys.executable).with_name("qloop"))
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without its QLOOP_* settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
+    env.update(extra or {})
+    return env
+
+
 def qloop(*args: str, timeout: int = 900, input_text: str | None = None,
           env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    env.update(env_extra or {})
-    return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env,
+    return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=clean_env(env_extra),
                           timeout=timeout, input=input_text)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:
+    """Wait until `url` answers; fail with the server's output when it exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"the server exited before {url} answered\n{output}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {seconds:.0f} s") from None
+            time.sleep(0.3)
+
+
+@contextmanager
+def served_board(home: Path) -> Iterator[str]:
+    """`qloop board` over `home` on a free port (waitress): its URL while the block runs,
+    then the server is stopped."""
+    port = free_port()
+    process = subprocess.Popen(
+        [QLOOP, "board", "--home", str(home), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env=clean_env({"QLOOP_BOARD_SECRET": "test-secret-not-for-production"}))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(f"{url}/healthz", process, 60)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
 
 
 def qloop_run(inbox: Path, home: Path, project: Path | None = None

@@ -6,18 +6,12 @@ by department and verdict; both languages."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-import urllib.request
-
 import pytest
 import requests
 
-from .conftest import _free_port, login
+from .conftest import login
 from .post_evaluation_scenario import PASSWORD
-from .qloop_cli import QLOOP
+from .qloop_cli import served_board
 
 TIMEOUT = 15_000  # ms
 RED, GREEN = "rgb(215, 48, 39)", "rgb(26, 152, 80)"
@@ -26,27 +20,8 @@ RED, GREEN = "rgb(215, 48, 39)", "rgb(26, 152, 80)"
 @pytest.fixture(scope="module")
 def story_board(post_evaluation_story):
     """`qloop board` on the story's home, on a free port, stopped after the module."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    env["QLOOP_BOARD_SECRET"] = "test-secret-not-for-production"
-    process = subprocess.Popen(
-        [QLOOP, "board", "--home", str(post_evaluation_story.home), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stdout.read().decode()) from None
-            if time.monotonic() > deadline:
-                raise RuntimeError("the board did not start within 60 s") from None
-            time.sleep(0.3)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    with served_board(post_evaluation_story.home) as url:
+        yield url
 
 
 def row(page, change: int, kpi: str, region: str):

@@ -1,8 +1,14 @@
-"""The `qloop` command line: exit codes and the generate pass-through."""
+"""The `qloop` command line: exit codes, the generate pass-through, stopping `qloop ui`."""
 
 from __future__ import annotations
 
-from .qloop_cli import SAMPLE, qloop
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .qloop_cli import QLOOP, SAMPLE, clean_env, free_port, qloop, wait_until_answering
 
 
 def test_generate_defaults_are_the_committed_sample(tmp_path):
@@ -36,8 +42,6 @@ def test_run_with_reference_files_only_completes_without_as_of_time(tmp_path):
 def _live_members(group: int) -> list[int]:
     """Processes of a process group that still run (zombies, exited and not yet reaped by
     whoever adopted them, do not count)."""
-    from pathlib import Path
-
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -54,31 +58,13 @@ def test_ui_started_with_sigint_ignored_stops_whole_on_sigterm(tmp_path):
     # `nohup qloop ui &`, or a script's background job: SIGINT is ignored, and dagster dev
     # gives SIGTERM SIGINT's handler. SIGTERM must still stop dagster dev, its webserver,
     # its daemon and its code servers.
-    import os
-    import signal
-    import subprocess
-    import time
-    import urllib.request
-
-    from .conftest import _free_port
-    from .qloop_cli import QLOOP
-
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
+    port = free_port()
     process = subprocess.Popen(
         [QLOOP, "ui", "--home", str(tmp_path / "home"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env(), start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the Dagster UI did not start"
-                assert process.poll() is None, "qloop ui exited before serving"
-                time.sleep(1)
+        wait_until_answering(f"http://127.0.0.1:{port}/server_info", process, 120)
         assert len(_live_members(process.pid)) >= 4  # dev, webserver, daemon, code server
 
         process.send_signal(signal.SIGTERM)

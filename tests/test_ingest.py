@@ -9,8 +9,11 @@ import os
 
 import pytest
 
+from dagster_project.lib.extracts import ENTITIES
 from dagster_project.lib.ingest import load_inbox
-from dagster_project.lib.warehouse import connect
+from dagster_project.lib.warehouse import DELIVERIES_TABLE, FILES_TABLE, UNPARSED_TABLE, connect
+
+from .qloop_cli import SAMPLE
 
 TICKET_HEADER = "ticket_id,store_id,business_type,taken_at,called_at,service_end_at,abandoned_at,status,updated_at"
 TICKET_ROW = "{id},S1,payment,2026-10-01 08:00:00,2026-10-01 08:15:00,2026-10-01 08:20:00,,served,2026-10-01 08:20:00"
@@ -275,11 +278,6 @@ def test_files_landed_two_at_a_time_land_exactly_what_one_at_a_time_does(tmp_pat
     # The committed sample: every entity, GB18030 CRM, planted faults (unparsed records,
     # whole-file rejects). Landed with one worker and with two, the landing tables and
     # what became of each file must be the same.
-    from dagster_project.lib.extracts import ENTITIES
-    from dagster_project.lib.warehouse import DELIVERIES_TABLE, FILES_TABLE, UNPARSED_TABLE
-
-    from .qloop_cli import SAMPLE
-
     def landed(workers):
         con = connect(tmp_path / f"warehouse-{workers}.duckdb")
         try:

@@ -294,36 +294,10 @@ def test_the_board_copy_has_the_evaluation(closed_issue):
 
 @pytest.fixture(scope="module")
 def satisfaction_board_url(closed_issue):
-    import os
-    import signal
-    import subprocess
-    import time
-    import urllib.request
+    from .qloop_cli import served_board
 
-    from .conftest import _free_port
-    from .qloop_cli import QLOOP
-
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    env["QLOOP_BOARD_SECRET"] = "test-secret-not-for-production"
-    process = subprocess.Popen([QLOOP, "board", "--home", str(closed_issue["home"]),
-                                "--port", str(port)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.3)
-    else:
-        raise RuntimeError("the board did not start within 60 s")
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    with served_board(closed_issue["home"]) as url:
+        yield url
 
 
 def test_ranking_page_shows_the_satisfaction_change(page, satisfaction_board_url, closed_issue):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from datetime import date, datetime
 
 import pytest
@@ -28,6 +27,8 @@ from dagster_project.lib.remediation.mailer import (
     send_closure_lists,
     send_mail,
 )
+
+from .qloop_cli import free_port
 
 AS_OF = date(2026, 11, 23)
 DEPARTMENTS = [
@@ -52,12 +53,6 @@ class Collector:
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

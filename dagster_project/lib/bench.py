@@ -37,6 +37,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .extracts import ENTITIES, match_file_name
+from .ingest import LANDING_WORKERS
 from .settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
@@ -240,8 +241,8 @@ def _dbt_category(node: dict) -> str:
 
 
 def _landing_wall(files: list[dict]) -> float:
-    """Files land two at a time: their decode and land seconds are busy seconds summed over
-    the workers; the landing's wall time is from the first file's start to the last one's
+    """Files land side by side (ingest.LANDING_WORKERS): their decode and land seconds are
+    busy seconds summed over the workers; the landing's wall time is from the first file's start to the last one's
     end (reports written before the start and end times were kept: the sum)."""
     timed = [f for f in files if f.get("started_at") is not None]
     if not timed:
@@ -294,7 +295,7 @@ def pipeline_phases(home: Path, m: dict, only_new_files: bool = False) -> dict:
         row("start-up (interpreter, Dagster + dbt manifest import, run launch)", first - m["start"],
             window=(m["start"], first)),
         row("ingest: step raw_landing", ingest[1] - ingest[0], rows_read, ingest),
-        row("landing of the files (wall time, two at a time)", landing_wall, rows_read, depth=1),
+        row(f"landing of the files (wall time, {LANDING_WORKERS} at a time)", landing_wall, rows_read, depth=1),
         row("transcode (read, sha256, strict decode; worker-seconds)", decode,
             rows_read, depth=2),
         row("load (split, insert in DuckDB; worker-seconds)", land,

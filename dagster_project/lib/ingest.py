@@ -59,7 +59,7 @@ class FileResult:
     seconds_decode: float = 0.0  # reading, hashing and decoding (GB18030 transcoding)
     seconds_land: float = 0.0  # splitting and inserting in DuckDB
     # when reading the file began and its transaction ended (epoch seconds), for the
-    # benchmark's wall time of the landing: files land two at a time
+    # benchmark's wall time of the landing: files land LANDING_WORKERS at a time
     started_at: float | None = None
     ended_at: float | None = None
 
