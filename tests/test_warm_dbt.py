@@ -168,3 +168,20 @@ def test_serving_starts_a_server_for_its_block_unless_one_serves_already(project
         served = _dbt(QLOOP_DBT, project, "--version", socket_path=inner)
         assert served.returncode == 0 and "installed" in served.stdout
     assert SOCKET_ENV not in os.environ and not Path(inner).exists()
+
+
+def test_a_killed_run_leaves_no_server_and_no_socket_folder(tmp_path):
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from dagster_project.lib.warm_dbt import WarmDbt\n"
+         "w = WarmDbt(); assert w.start(); print(w.folder, w.process.pid, flush=True)\n"
+         "time.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True, env=clean_env(), cwd=Path(__file__).resolve().parents[1])
+    try:
+        folder, pid = owner.stdout.readline().split()
+        assert Path(folder, "socket").exists() and _alive(int(pid))
+    finally:
+        owner.kill()
+        owner.wait()
+    assert _wait(lambda: not _alive(int(pid)), 30), "the server outlived its run"
+    assert _wait(lambda: not Path(folder).exists(), 30), f"{folder} was left behind"

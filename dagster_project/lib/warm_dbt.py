@@ -172,6 +172,8 @@ def serve(socket_path: str) -> None:
         while True:
             for key, _ in selector.select():
                 if key.fileobj is not listener:  # stdin: closed (or written to) by the run
+                    # The run's stop() removes the folder too; a killed run cannot.
+                    shutil.rmtree(Path(socket_path).parent, ignore_errors=True)
                     return
                 conn, _addr = listener.accept()
                 child = os.fork()
