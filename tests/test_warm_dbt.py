@@ -61,7 +61,8 @@ def _env(project: Path, socket_path: str | None) -> dict[str, str]:
 
 
 def _dbt(executable: str, project: Path, *args: str, socket_path: str | None = None):
-    return subprocess.run([executable, *args], cwd=project, env=_env(project, socket_path), capture_output=True, text=True, timeout=300)
+    return subprocess.run([executable, *args], cwd=project, env=_env(project, socket_path),
+                          capture_output=True, text=True, timeout=300)
 
 
 def _served_pids(warm: WarmDbt) -> list[int]:
@@ -116,7 +117,9 @@ def test_a_stopped_launcher_stops_its_dbt(project, server, signum):
     """SIGTERM (and SIGINT, the same forwarding) reaches the dbt process; a launcher killed
     outright takes it along, so no dbt is left holding the warehouse."""
     launcher = subprocess.Popen(
-        [QLOOP_DBT, "run-operation", "slow"], cwd=project, env=_env(project, os.environ[SOCKET_ENV]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [QLOOP_DBT, "run-operation", "slow"], cwd=project,
+        env=_env(project, os.environ[SOCKET_ENV]),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert _wait(lambda: _served_pids(server), 60), server.log()
         child = _served_pids(server)[0]
@@ -170,18 +173,38 @@ def test_serving_starts_a_server_for_its_block_unless_one_serves_already(project
     assert SOCKET_ENV not in os.environ and not Path(inner).exists()
 
 
-def test_a_killed_run_leaves_no_server_and_no_socket_folder(tmp_path):
+@pytest.mark.parametrize("whole_group", [False, True])
+def test_a_killed_run_leaves_no_server_and_no_socket_folder(whole_group):
+    """Killed alone (the OOM killer) or with its process group (a service manager's stop):
+    either way the server sees its stdin close, ends and removes its folder."""
     owner = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\n"
          "from dagster_project.lib.warm_dbt import WarmDbt\n"
          "w = WarmDbt(); assert w.start(); print(w.folder, w.process.pid, flush=True)\n"
          "time.sleep(600)\n"],
-        stdout=subprocess.PIPE, text=True, env=clean_env(), cwd=Path(__file__).resolve().parents[1])
+        stdout=subprocess.PIPE, text=True, env=clean_env(), start_new_session=True,
+        cwd=Path(__file__).resolve().parents[1])
     try:
         folder, pid = owner.stdout.readline().split()
         assert Path(folder, "socket").exists() and _alive(int(pid))
     finally:
-        owner.kill()
+        if whole_group:
+            os.killpg(owner.pid, signal.SIGKILL)
+        else:
+            owner.kill()
         owner.wait()
     assert _wait(lambda: not _alive(int(pid)), 30), "the server outlived its run"
     assert _wait(lambda: not Path(folder).exists(), 30), f"{folder} was left behind"
+
+
+def test_a_venv_without_qloop_dbt_runs_the_real_dbt(tmp_path, monkeypatch):
+    """A checkout installed before `qloop-dbt` existed still runs its builds (cold)."""
+    from dagster_project.defs.transform.dbt import dbt_resource
+
+    venv_bin = tmp_path / "bin"
+    venv_bin.mkdir()
+    (venv_bin / "dbt").touch(mode=0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    assert dbt_resource().dbt_executable == str(venv_bin / "dbt")
+    (venv_bin / "qloop-dbt").touch(mode=0o755)
+    assert dbt_resource().dbt_executable == str(venv_bin / "qloop-dbt")

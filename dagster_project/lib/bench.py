@@ -242,8 +242,9 @@ def _dbt_category(node: dict) -> str:
 
 def _landing_wall(files: list[dict]) -> float:
     """Files land side by side (ingest.LANDING_WORKERS): their decode and land seconds are
-    busy seconds summed over the workers; the landing's wall time is from the first file's start to the last one's
-    end (reports written before the start and end times were kept: the sum)."""
+    busy seconds summed over the workers; the landing's wall time is from the first file's
+    start to the last one's end (reports written before the start and end times were kept:
+    the sum)."""
     timed = [f for f in files if f.get("started_at") is not None]
     if not timed:
         return sum(f["seconds_decode"] + f["seconds_land"] for f in files)

@@ -33,6 +33,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 SOCKET_ENV = "QLOOP_DBT_SERVER"
 # What a dbt build imports: the CLI at start-up, the rest on its first use in a build
@@ -52,6 +53,11 @@ def real_dbt() -> str:
 
 # ------------------------------------------------------------------ the launcher (qloop-dbt)
 
+def _become_real_dbt(args: list[str]) -> NoReturn:
+    dbt = real_dbt()
+    os.execv(dbt, [dbt, *args])
+
+
 def launch() -> int:
     """`qloop-dbt ARGS`: dbt ARGS, run by the warm server when there is one."""
     args = sys.argv[1:]
@@ -61,16 +67,14 @@ def launch() -> int:
         conn.connect(path or "")
     except OSError:  # no server: the real dbt, in this process
         conn.close()
-        dbt = real_dbt()
-        os.execv(dbt, [dbt, *args])
+        _become_real_dbt(args)
     request = json.dumps({"argv": args, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
     socket.send_fds(conn, [len(request).to_bytes(HEADER, "big")], [0, 1, 2])
     conn.sendall(request)
     answers = conn.makefile("rb")
     pid_line = answers.readline()
     if not pid_line:  # the server ended before it forked: nothing ran, so run dbt here
-        dbt = real_dbt()
-        os.execv(dbt, [dbt, *args])
+        _become_real_dbt(args)
     child = int(pid_line)
 
     def forward(signum, _frame):
@@ -196,10 +200,15 @@ class WarmDbt:
         # A folder only this user can enter: whoever reaches the socket runs dbt as us.
         self.folder = Path(tempfile.mkdtemp(prefix="qloop-dbt-"))
         socket_path = str(self.folder / "socket")
+        # Its own session: a run killed with its process group (a service manager's stop)
+        # takes the server's stdin with it, and the server then removes this folder; in the
+        # run's group it would die beside the run and leave the folder behind. Each dbt
+        # child still dies with its launcher (`_end_with_launcher`).
         with open(self.folder / "server.log", "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", __name__, socket_path], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                stdout=subprocess.PIPE, stderr=log, start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
         # Once it listens, a launcher that connects waits for it to finish importing; one
         # that came before would find no socket and run a cold dbt. (An empty line: the
         # server could not start, and every invocation runs a cold dbt.)

@@ -131,8 +131,11 @@ class QualityLoopDbtCli(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     # qloop-dbt beside this interpreter (a venv that is not activated is not on PATH):
-    # dbt itself, served warm while a run's resources are up.
+    # dbt itself, served warm while a run's resources are up. A checkout installed before
+    # qloop-dbt existed (no `make setup` since) has only dbt: cold, but it runs.
     dbt_executable = Path(sys.executable).with_name("qloop-dbt")
+    if not dbt_executable.exists():
+        dbt_executable = dbt_executable.with_name("dbt")
     return QualityLoopDbtCli(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
                              dbt_executable=str(dbt_executable),
                              global_config_flags=["--log-level-file", "none"])
