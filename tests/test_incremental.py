@@ -10,6 +10,7 @@ entity and KPI table row for row.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -27,7 +28,15 @@ INCREMENTAL = ["stg_crm__queue_tickets", "stg_crm__surveys", "stg_crm__complaint
                "stg_fo__work_orders", "stg_net__speed_tests", "int_queue_tickets",
                "int_surveys", "int_complaints", "int_disputes", "int_refunds", "int_calls",
                "int_work_orders", "int_speed_tests"]
-COMPARED = INCREMENTAL + ["fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_snapshot",
+# Built from the reference and monthly files and the seeds alone: a run that brings
+# daily files only leaves them out.
+UNCHANGED_MODELS_AND_SEEDS = {
+    "stg_ref__agents", "stg_ref__cities", "stg_ref__districts", "stg_ref__stores",
+    "stg_ref__teams", "int_agents", "int_cities", "int_districts", "int_stores", "int_teams",
+    "stg_billing__bill_runs", "int_bill_runs", "stg_crm__subscribers", "int_subscribers",
+    "int_kpi_scope_targets", "dim_kpi", "kpi_catalog", "departments", "kpi_survey_contact_types",
+    "kpi_target_overrides"}
+COMPARED = INCREMENTAL + ["int_agents", "int_stores", "int_kpi_scope_targets", "fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_snapshot",
                           "fct_rejected_rows", "fct_file_reconciliation", "fct_kpi_breach_signals"]
 # When and by which run a file was landed differs between the two homes, by design.
 NOT_COMPARED = {"fct_file_reconciliation": "exclude (loaded_at, run_id)"}
@@ -44,6 +53,14 @@ def _wrong_first_deliveries(inbox: Path) -> tuple[str, str]:
     (inbox / "ref_agent.csv").write_text("".join(a for a in agents if not a.startswith(agent + ",")),
                                          encoding="utf-8")
     return "C26102099EXTRA", agent
+
+
+def _built(home: Path) -> dict[str, str]:
+    """The nodes the latest run's main dbt build ran (its run_results): name -> type."""
+    latest = max((home / "runs").glob("*.qualityloop_dbt_models.run_results.json"),
+                 key=lambda path: path.stat().st_mtime)
+    results = json.loads(latest.read_text())["results"]
+    return {name: kind for kind, _project, name in (r["unique_id"].split(".")[:3] for r in results)}
 
 
 def _query(home: Path, sql: str, params=()) -> list[tuple]:
@@ -71,6 +88,7 @@ def runs(tmp_path_factory):
 
     first = qloop_run(inbox, home)
     assert first.returncode == 0, first.stdout + first.stderr
+    built = [_built(home)]
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     con.execute("update stg_cc__calls set reject_reason = ? where _file = ? and _line = 2",
                 [MARK, MARKED])
@@ -86,6 +104,7 @@ def runs(tmp_path_factory):
     redelivered(inbox / CORRECTED)
     second = qloop_run(inbox, home)
     assert second.returncode == 0, second.stdout + second.stderr
+    built.append(_built(home))
     marked_after_second = _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0]
     touched_after_second = {r[0] for r in _query(home, "select touched_key from int_calls__touched_keys")}
     calls_of = {name: {r[0] for r in _query(home, "select call_id from stg_cc__calls where _file = ?", [name])}
@@ -98,7 +117,8 @@ def runs(tmp_path_factory):
     redelivered(inbox / "ref_agent.csv")
     third = qloop_run(inbox, home)
     assert third.returncode == 0, third.stdout + third.stderr
-    return {"home": home, "inbox": inbox, "extra_call": extra_call, "agent": agent, "before": before,
+    built.append(_built(home))
+    return {"built": built, "home": home, "inbox": inbox, "extra_call": extra_call, "agent": agent, "before": before,
             "marked_after_second": marked_after_second, "touched_after_second": touched_after_second,
             "calls_of": calls_of, "outputs": (first, second, third)}
 
@@ -125,6 +145,40 @@ def test_a_reference_change_judges_every_row_again(runs):
 def test_a_corrected_redelivery_drops_the_record_it_no_longer_has(runs):
     assert _query(runs["home"], "select count(*) from int_calls where call_id = ?",
                   [runs["extra_call"]])[0][0] == 0
+
+
+def test_a_run_of_daily_files_leaves_out_what_only_unchanged_files_feed(runs):
+    """Run 2 brought daily files only: the models and seeds built from the reference and
+    monthly files and the seeds alone were left out, with the tests over them alone; the
+    tests across them and the daily models ran (lib/unchanged_nodes.py)."""
+    first, second, _ = runs["built"]
+    left_out = first.keys() - second.keys()
+    assert {n for n in left_out if first[n] != "test"} == UNCHANGED_MODELS_AND_SEEDS
+    assert {"unique_int_agents_agent_id", "unique_kpi_catalog_kpi_code",
+            "relationships_int_stores_city_code__city_code__ref_int_cities_"} <= left_out
+    assert {"stg_cc__calls", "int_calls", "int_as_of", "fct_kpi_drilldown",
+            "relationships_int_calls_agent_id__agent_id__ref_int_agents_",
+            "relationships_fct_kpi_values_kpi_code__kpi_code__ref_kpi_catalog_"} <= second.keys()
+    assert second.keys() <= first.keys()
+
+
+def test_a_changed_reference_file_rebuilds_what_it_feeds(runs):
+    """Run 3 re-delivered ref_agent: its models and their tests ran again, the other
+    reference models stayed left out."""
+    _, second, third = runs["built"]
+    assert {"stg_ref__agents", "int_agents", "unique_int_agents_agent_id",
+            "relationships_int_agents_team_id__team_id__ref_int_teams_"} <= third.keys() - second.keys()
+    assert not {"stg_ref__cities", "int_cities", "int_teams", "int_stores", "kpi_catalog",
+                "unique_int_teams_team_id"} & third.keys()
+
+
+def test_left_out_nodes_stop_no_step_that_reads_them(runs):
+    """The quality suites, detection and the after-detection build read reference models:
+    they ran in each of the three runs."""
+    reports = runs["home"] / "runs"
+    assert len(list(reports.glob("*.quality.json"))) == 3
+    assert len(list(reports.glob("*.remediation.json"))) == 3
+    assert len(list(reports.glob("*.qualityloop_dbt_after_detection.run_results.json"))) == 3
 
 
 def test_the_snapshot_is_byte_for_byte_the_full_rebuilds(runs, sample_home):

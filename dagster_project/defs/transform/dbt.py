@@ -1,6 +1,8 @@
 """The dbt project as Dagster assets: asset key = table name, group from the model's folder."""
 
 import contextlib
+import functools
+import json
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -12,7 +14,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dbt.version import __version__ as dbt_core_version
 from packaging import version
 
-from ...lib.dbt_state import BUILD, build_args, record_build, start_build
+from ...lib import unchanged_nodes
+from ...lib.dbt_state import BUILD, build_args, project_fingerprint, record_build, start_build
 from ...lib.quality.validate import preload_gx
 from ...lib.settings import DBT_PROJECT_DIR
 from ...lib.warm_dbt import serving as warm_dbt_serving
@@ -45,28 +48,70 @@ class QualityLoopTranslator(DagsterDbtTranslator):
 
 # The models that rank issue handling read `rem_issues`, which the detection asset writes
 # after the KPI marts: they are built by a second dbt invocation.
-AFTER_DETECTION = "tag:after_detection"
+AFTER_DETECTION_TAG = "after_detection"
+AFTER_DETECTION = f"tag:{AFTER_DETECTION_TAG}"
+
+
+def _unchanged_outputs(context: dg.AssetExecutionContext, unchanged: list[str]):
+    """The left-out models and seeds are as the last build left them, and current: their
+    outputs let the steps that read them run (Dagster skips a step whose input is missing)."""
+    manifest = _manifest()
+    for unique_id in unchanged:  # parents first
+        name = manifest["nodes"][unique_id]["name"]
+        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(
+            dg.AssetKey(name)), metadata={"qloop/unchanged": dg.MetadataValue.text(
+                "not rebuilt: built from the same deliveries and dbt project as before")})
+
+
+@functools.cache
+def _manifest() -> dict[str, Any]:
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
+def _whole_selection(context: dg.AssetExecutionContext) -> bool:
+    """Not a subset chosen in the UI: every asset and check of the dbt op (dagster-dbt's
+    own test for a subsetted execution)."""
+    assets_def = context.assets_def
+    return (assets_def.keys_by_output_name == assets_def.node_keys_by_output_name
+            and assets_def.check_specs_by_output_name == assets_def.node_check_specs_by_output_name)
 
 
 def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: QualityLoopPaths,
                incremental_models: bool = False):
     """dbt build of the selected models (unit tests run in CI, not in every pipeline run).
-    With incremental_models, decides whether they are rebuilt in full (lib/dbt_state.py)."""
+    With incremental_models, decides whether they are rebuilt in full (lib/dbt_state.py)
+    and leaves out the nodes whose inputs have not changed (lib/unchanged_nodes.py)."""
     settings = paths.settings
     # One target folder per home, reused by every run, so dbt's partial parsing works
     # (a fresh folder costs a full parse each run). Runs of one home never overlap:
     # the warehouse file admits one writer.
     target = settings.dbt_target
+    unchanged: list[str] = []
     if incremental_models:
         args, reason = build_args(settings, context.run.tags)
         if reason:
             context.log.info(f"incremental models rebuilt in full: {reason}")
+        manifest, project = _manifest(), project_fingerprint()
+        versions = unchanged_nodes.source_versions(settings.warehouse)
+        if not reason and _whole_selection(context):
+            unchanged = unchanged_nodes.unchanged_nodes(
+                manifest, unchanged_nodes.read_record(settings), versions, project)
+            args += unchanged_nodes.leave_out_args(manifest, unchanged, AFTER_DETECTION_TAG)
+            if unchanged:
+                names = ", ".join(sorted(manifest["nodes"][u]["name"] for u in unchanged))
+                context.log.info(f"left out, built from unchanged inputs (with the tests over "
+                                 f"them alone): {names}")
         start_build(settings)
     else:
         args = list(BUILD)
     try:
+        # First: Dagster wants a multi-asset's outputs in topological order, and a left-out
+        # node is built only from left-out nodes.
+        yield from _unchanged_outputs(context, unchanged)
         yield from dbt.cli(args, context=context, target_path=target).stream()
         if incremental_models:
+            unchanged_nodes.write_record(settings, manifest, versions, project,
+                                         target / "run_results.json")
             record_build(settings)
     finally:
         # Keep the per-model timings and test results with the run's other reports.

@@ -90,6 +90,11 @@ def preload_gx() -> threading.Thread:
     step, whose own `import` then finds the module loaded (or waits on Python's import
     lock for the rest)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # SQLAlchemy's ORM first, in this thread (~0.2 s): GX imports it, and its first module
+    # registers an inspector that Dagster's storage calls (from this thread, storing a
+    # step's outputs) before the rest of the package exists: "partially initialized module
+    # 'sqlalchemy.orm.exc'", seen when outputs were stored while the import ran.
+    importlib.import_module("sqlalchemy.orm")
     thread = threading.Thread(target=importlib.import_module, args=("great_expectations",),
                               name="gx-preload", daemon=True)
     thread.start()
