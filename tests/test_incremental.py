@@ -162,6 +162,28 @@ def test_a_run_of_daily_files_leaves_out_what_only_unchanged_files_feed(runs):
     assert second.keys() <= first.keys()
 
 
+def test_a_left_out_tests_check_carries_its_last_result_over(runs, monkeypatch):
+    """Run 2's left-out tests still report to Dagster: the result of the run that last ran
+    them, marked as carried over; Dagster printed no warning of a check without a result."""
+    import dagster as dg
+
+    second = runs["outputs"][1]
+    assert "emitted no result" not in second.stdout + second.stderr
+    monkeypatch.setenv("DAGSTER_HOME", str(runs["home"] / "dagster"))
+    with dg.DagsterInstance.get() as instance:
+        key = dg.AssetCheckKey(dg.AssetKey("int_cities"), "unique_int_cities_city_code")
+        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=3)
+    # newest first: runs 3 and 2 carried over the result of run 1, which ran the test
+    evaluations = [r.event.dagster_event.event_specific_data for r in history]
+    assert [e.passed for e in evaluations] == [True, True, True]
+    first_run = history[2].run_id
+    for evaluation in evaluations[:2]:
+        assert evaluation.metadata["qloop/unchanged"].text == (
+            f"not run again: what it tests is unchanged since run {first_run}, "
+            "whose result (pass) this is")
+    assert "qloop/unchanged" not in evaluations[2].metadata
+
+
 def test_a_changed_reference_file_rebuilds_what_it_feeds(runs):
     """Run 3 re-delivered ref_agent: its models and their tests ran again, the other
     reference models stayed left out."""

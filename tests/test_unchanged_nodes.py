@@ -11,7 +11,8 @@ import pytest
 
 from dagster_project.lib.settings import Settings
 from dagster_project.lib.unchanged_nodes import (
-    leave_out_args, left_out_tests, read_record, source_versions, unchanged_nodes, write_record)
+    LastTestResult, last_results_of_left_out_tests, leave_out_args, left_out_tests, read_record,
+    record_path, source_versions, unchanged_nodes, write_record)
 
 P = "qualityloop"
 
@@ -61,13 +62,19 @@ def settings(tmp_path) -> Settings:
     return Settings(home=tmp_path / "home", inbox=tmp_path)
 
 
-def _built_everything(settings: Settings, manifest: dict, versions: dict, project: str = "p1"):
+def _built_everything(settings: Settings, manifest: dict, versions: dict, project: str = "p1",
+                      run_id: str = "run-1", test_status: dict | None = None):
+    """A build that ran every node; its tests passed unless `test_status` says otherwise
+    ({name: (status, failures)})."""
+    test_status = test_status or {}
     results = settings.home / "run_results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({"results": [
-        {"unique_id": u, "status": "pass" if n["resource_type"] == "test" else "success"}
+        {"unique_id": u, "status": test_status.get(n["name"], ("pass", 0))[0],
+         "failures": test_status.get(n["name"], ("pass", 0))[1]}
+        if n["resource_type"] == "test" else {"unique_id": u, "status": "success"}
         for u, n in manifest["nodes"].items()]}))
-    write_record(settings, manifest, versions, project, results)
+    write_record(settings, manifest, versions, project, results, run_id)
 
 
 def _names(manifest: dict, unique_ids) -> set[str]:
@@ -149,3 +156,30 @@ def test_a_landing_table_is_versioned_by_its_deliveries_in_force(tmp_path):
         con.execute("update raw_files set loaded_at = '2026-12-02 06:00:00' "
                     "where file_name = 'ref_city.csv'")
     assert source_versions(warehouse)["raw_ref_city"] != second["raw_ref_city"]
+
+
+def test_a_left_out_test_carries_the_result_of_the_build_that_last_ran_it(settings):
+    manifest = _manifest()
+    _built_everything(settings, manifest, _versions(), run_id="run-7",
+                      test_status={"rel_int_stores_int_cities": ("warn", 3)})
+    record = read_record(settings)
+    unchanged = unchanged_nodes(manifest, record, _versions(raw_cc_call="k2"), "p1")
+    assert last_results_of_left_out_tests(manifest, unchanged, record) == [
+        LastTestResult("rel_int_stores_int_cities", "warn", 3, "run-7"),
+        LastTestResult("unique_int_cities", "pass", 0, "run-7")]
+    # a changed city file: both tests run again, nothing is carried over
+    unchanged = unchanged_nodes(manifest, record, _versions(raw_ref_city="c2"), "p1")
+    assert last_results_of_left_out_tests(manifest, unchanged, record) == []
+
+
+def test_a_record_of_the_earlier_format_counts_as_none(settings):
+    """Before the tests' results were recorded, the file held the models alone: the first
+    build after the upgrade leaves nothing out, so every test's result gets recorded."""
+    manifest = _manifest()
+    _built_everything(settings, manifest, _versions())
+    nodes = read_record(settings)
+    assert nodes
+    record_path(settings).write_text(json.dumps(
+        {u: v for u, v in nodes.items() if not u.startswith("test.")}))
+    assert read_record(settings) == {}
+    assert unchanged_nodes(manifest, read_record(settings), _versions(), "p1") == []

@@ -21,7 +21,10 @@ dbt's "cautious" indirect selection, which leaves out only the tests whose every
 left out, and names the after-detection tests too (which the main build never runs).
 
 A full build (dbt_state.full_refresh_reason) leaves nothing out. Each successful build
-records, per model and seed it ran, the project and the versions it was built from.
+records, per model and seed it ran, the project and the versions it was built from, and
+per test its result: a left-out test's asset check carries that result over (its nodes
+are as they were then), so Dagster does not warn on every daily run that a blocking
+check emitted nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,18 @@ from .settings import Settings
 
 VERSIONED_SOURCES = frozenset(entity.table for entity in ENTITIES)
 BUILT_NODES = ("model", "seed")
+# 2: the tests' results are recorded too. A record of another format counts as none, so
+# the first build after an upgrade runs (and records) every node.
+RECORD_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class LastTestResult:
+    """A test's result as the last build that ran it recorded."""
+    name: str
+    status: str  # dbt's: pass, warn, fail
+    failures: int | None
+    run_id: str | None
 
 
 def record_path(settings: Settings) -> Path:
@@ -133,19 +149,33 @@ def leave_out_args(manifest: Mapping[str, Any], unchanged: Collection[str],
     return ["--indirect-selection", "cautious", "--exclude", " ".join(names)]
 
 
+def last_results_of_left_out_tests(manifest: Mapping[str, Any], unchanged: Collection[str],
+                                   record: Mapping[str, dict]) -> list[LastTestResult]:
+    """The left-out tests' results, as the last build that ran them recorded them."""
+    return [LastTestResult(manifest["nodes"][u]["name"], record[u]["status"],
+                           record[u].get("failures"), record[u].get("run_id"))
+            for u in sorted(left_out_tests(manifest, unchanged)) if u in record]
+
+
 def read_record(settings: Settings) -> dict[str, dict]:
     path = record_path(settings)
-    return json.loads(path.read_text()) if path.exists() else {}
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return data.get("nodes", {}) if data.get("format") == RECORD_FORMAT else {}
 
 
 def write_record(settings: Settings, manifest: Mapping[str, Any], versions: Mapping[str, str],
-                 project: str, run_results: Path) -> None:
-    """After a successful build: what each model and seed it ran was built from."""
+                 project: str, run_results: Path, run_id: str | None = None) -> None:
+    """After a successful build: what each model and seed it ran was built from, and the
+    result of each test it ran."""
     record = read_record(settings)
     memo: dict = {}
     for result in json.loads(run_results.read_text())["results"]:
         unique_id = result["unique_id"]
         node = manifest["nodes"].get(unique_id)
+        if node is not None and node["resource_type"] == "test":
+            record[unique_id] = {"status": result["status"], "failures": result.get("failures"),
+                                 "run_id": run_id}
+            continue
         if node is None or node["resource_type"] not in BUILT_NODES:
             continue
         now = built_from(manifest, unique_id, versions, project, memo)
@@ -156,5 +186,5 @@ def write_record(settings: Settings, manifest: Mapping[str, Any], versions: Mapp
     path = record_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    tmp.write_text(json.dumps({"format": RECORD_FORMAT, "nodes": record}, indent=1, sort_keys=True))
     tmp.replace(path)

@@ -63,6 +63,28 @@ def _unchanged_outputs(context: dg.AssetExecutionContext, unchanged: list[str]):
                 "not rebuilt: built from the same deliveries and dbt project as before")})
 
 
+def _carried_over_checks(context: dg.AssetExecutionContext,
+                         results: list[unchanged_nodes.LastTestResult]):
+    """A left-out test's asset check gets the result of the last build that ran it (what it
+    tests has not changed since), marked as carried over. Without a result, Dagster would
+    warn on every daily run that a blocking check emitted nothing."""
+    check_keys = {spec.key.name: spec.key for spec in context.assets_def.check_specs}
+    for result in results:
+        key = check_keys.get(result.name)
+        if key is None:  # an after-detection test: the other step's check
+            continue
+        metadata = {"qloop/unchanged": dg.MetadataValue.text(
+            f"not run again: what it tests is unchanged since run {result.run_id}, "
+            f"whose result ({result.status}) this is")}
+        if result.failures is not None:
+            metadata["dagster_dbt/failed_row_count"] = result.failures
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key, check_name=key.name, passed=result.status == "pass",
+            severity=(dg.AssetCheckSeverity.WARN if result.status == "warn"
+                      else dg.AssetCheckSeverity.ERROR),
+            metadata=metadata)
+
+
 @functools.cache
 def _manifest() -> dict[str, Any]:
     return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
@@ -87,6 +109,7 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Qu
     # the warehouse file admits one writer.
     target = settings.dbt_target
     unchanged: list[str] = []
+    carried_over: list[unchanged_nodes.LastTestResult] = []
     if incremental_models:
         args, reason = build_args(settings, context.run.tags)
         if reason:
@@ -94,8 +117,10 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Qu
         manifest, project = _manifest(), project_fingerprint()
         versions = unchanged_nodes.source_versions(settings.warehouse)
         if not reason and _whole_selection(context):
-            unchanged = unchanged_nodes.unchanged_nodes(
-                manifest, unchanged_nodes.read_record(settings), versions, project)
+            record = unchanged_nodes.read_record(settings)
+            unchanged = unchanged_nodes.unchanged_nodes(manifest, record, versions, project)
+            carried_over = unchanged_nodes.last_results_of_left_out_tests(
+                manifest, unchanged, record)
             args += unchanged_nodes.leave_out_args(manifest, unchanged, AFTER_DETECTION_TAG)
             if unchanged:
                 names = ", ".join(sorted(manifest["nodes"][u]["name"] for u in unchanged))
@@ -108,10 +133,11 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Qu
         # First: Dagster wants a multi-asset's outputs in topological order, and a left-out
         # node is built only from left-out nodes.
         yield from _unchanged_outputs(context, unchanged)
+        yield from _carried_over_checks(context, carried_over)
         yield from dbt.cli(args, context=context, target_path=target).stream()
         if incremental_models:
             unchanged_nodes.write_record(settings, manifest, versions, project,
-                                         target / "run_results.json")
+                                         target / "run_results.json", context.run_id)
             record_build(settings)
     finally:
         # Keep the per-model timings and test results with the run's other reports.
