@@ -130,7 +130,7 @@ def test_a_node_that_failed_or_did_not_run_is_built_again(settings):
     results = settings.home / "run_results.json"
     results.write_text(json.dumps({"results": [
         {"unique_id": f"model.{P}.stg_stores", "status": "error"}]}))
-    write_record(settings, manifest, _versions(), "p1", results)
+    write_record(settings, manifest, _versions(), "p1", results, "run-2")
     unchanged = unchanged_nodes(manifest, read_record(settings), _versions(), "p1")
     assert _names(manifest, unchanged) == {"stg_cities", "int_cities", "dim_kpi", "catalog"}
 

@@ -54,7 +54,7 @@ class LastTestResult:
     name: str
     status: str  # dbt's: pass, warn, fail
     failures: int | None
-    run_id: str | None
+    run_id: str
 
 
 def record_path(settings: Settings) -> Path:
@@ -153,7 +153,7 @@ def last_results_of_left_out_tests(manifest: Mapping[str, Any], unchanged: Colle
                                    record: Mapping[str, dict]) -> list[LastTestResult]:
     """The left-out tests' results, as the last build that ran them recorded them."""
     return [LastTestResult(manifest["nodes"][u]["name"], record[u]["status"],
-                           record[u].get("failures"), record[u].get("run_id"))
+                           record[u]["failures"], record[u]["run_id"])
             for u in sorted(left_out_tests(manifest, unchanged)) if u in record]
 
 
@@ -164,7 +164,7 @@ def read_record(settings: Settings) -> dict[str, dict]:
 
 
 def write_record(settings: Settings, manifest: Mapping[str, Any], versions: Mapping[str, str],
-                 project: str, run_results: Path, run_id: str | None = None) -> None:
+                 project: str, run_results: Path, run_id: str) -> None:
     """After a successful build: what each model and seed it ran was built from, and the
     result of each test it ran."""
     record = read_record(settings)
