@@ -17,8 +17,9 @@ from .cli_changes import add_change_commands
 from .cli_loop import add_loop_commands
 from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
 
-# The summary lists rejected and ignored files itself; the console shows only errors.
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Dagster's console log goes to the run's log file (below), from INFO up: the terminal
+# shows the summary, or one line saying which step failed and why.
+RUN_LOG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def configure(args: argparse.Namespace) -> Settings:
@@ -59,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{command}: inbox {settings.inbox} is not a folder", file=sys.stderr)
         return 2
     try:
-        run_config = {**QUIET_LOGS, **_backfill_config(args)}
+        run_config = {**RUN_LOG, **_backfill_config(args)}
     except ValueError as err:
         print(f"{command}: {err} (dates as YYYY-MM-DD, --from <= --to)", file=sys.stderr)
         return 2
@@ -72,7 +73,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_config: dict) -> int:
     import dagster as dg
-    import duckdb
 
     from .definitions import PIPELINE_JOB, defs
     from .lib.dbt_state import FULL_REFRESH_TAG
@@ -80,41 +80,50 @@ def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_con
     from .lib.summary import render_summary
     from .lib.warehouse import connect
 
-    # dagster-dbt echoes every dbt event to stdout: keep that in the run's log file
-    # and print only the summary.
+    # dagster-dbt echoes every dbt event to stdout, and Dagster logs to stderr (a failed
+    # step with its stack trace): both go to the run's log file; the terminal gets only the
+    # summary, or the one line that says which step failed.
     log_path = settings.runs / f".run-{os.getpid()}.log"
     with dg.DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
-            contextlib.redirect_stdout(log):
+            contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=False,
             tags={FULL_REFRESH_TAG: "true"} if getattr(args, "full_refresh", False) else None)
     log_path = log_path.replace(settings.runs / f"{result.run_id}.log")
-    report = settings.runs / f"{result.run_id}.ingest.json"
-    results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
-    try:
-        con = connect(settings.warehouse, read_only=True) if settings.warehouse.exists() else None
-    except duckdb.IOException as err:  # e.g. a dbt process of a failed run still closing
-        print(f"{command}: no summary, the warehouse cannot be opened: {err}".splitlines()[0],
-              file=sys.stderr)
-        con = None
-    if con is not None:
-        try:
-            print(render_summary(con, results, settings, report if report.exists() else None,
-                                 settings.runs / f"{result.run_id}.remediation.json",
-                                 run_id=result.run_id))
-            print(f"  run log    {log_path}")
-        finally:
-            con.close()
     if not result.success:
         from .lib.alerts import raise_alert
 
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        failure = _step_failure(result)
         raise_alert(settings, "run_failure", f"qloop run {result.run_id[:8]} failed",
-                    f"failed steps: {', '.join(failed)}; log {log_path}", result.run_id)
-        print(f"{command}: the run did not complete (failed steps: {', '.join(failed)}); "
-              f"run id {result.run_id}; see {log_path} and `qloop ui`", file=sys.stderr)
+                    f"{failure}; log {log_path}", result.run_id)
+        print(f"{command}: the run did not complete: {failure}; the board keeps showing the "
+              f"last complete run. Log: {log_path}", file=sys.stderr)
         return 1
+    report = settings.runs / f"{result.run_id}.ingest.json"
+    results = [FileResult(**r) for r in json.loads(report.read_text())] if report.exists() else []
+    with connect(settings.warehouse, read_only=True) as con:
+        print(render_summary(con, results, settings, report if report.exists() else None,
+                             settings.runs / f"{result.run_id}.remediation.json",
+                             run_id=result.run_id))
+    print(f"  run log    {log_path}")
     return 0
+
+
+def _step_failure(result) -> str:
+    """Which step failed and why, in one line: the error's first line, or for dbt the first
+    error dbt reported (its first line only says the process exited with 1)."""
+    failed = [e for e in result.all_events if e.is_step_failure]
+    if not failed:
+        return "no step failed (the run was stopped)"
+    event = failed[0]
+    error = event.step_failure_data.error
+    lines = [line.strip() for line in (error.message if error else "").splitlines() if line.strip()]
+    reason = lines[0] if lines else "no message"
+    if "Errors parsed from dbt logs:" in lines:
+        reported = lines[lines.index("Errors parsed from dbt logs:") + 1:]
+        reason = f"dbt: {reported[0]}" if reported else reason
+    others = f" (and {len(failed) - 1} other step(s))" if len(failed) > 1 else ""
+    return f"step {event.step_key} failed{others}: {reason[:300]}"
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -245,13 +254,36 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def report_unexpected(err: BaseException) -> int:
+    """The last guard of every command: one line on stderr, the traceback in a file."""
+    import tempfile
+    import traceback
+
+    try:
+        folder = Settings.from_env().runs
+        folder.mkdir(parents=True, exist_ok=True)
+    except Exception:  # noqa: BLE001 - no home to write to: the temp folder will do
+        folder = Path(tempfile.gettempdir())
+    log = folder / f"qloop-error-{os.getpid()}.log"
+    log.write_text("".join(traceback.format_exception(err)), encoding="utf-8")
+    message = (str(err).strip().splitlines() or [""])[0][:300]
+    print(f"qloop: failed: {type(err).__name__}: {message} (details: {log})", file=sys.stderr)
+    return 1
+
+
 def console() -> None:
     """The `qloop` command. A pipeline run leaves ~600k objects of Dagster, dbt and Great
     Expectations behind; Python's own teardown of them takes ~2 s after the summary is
     printed. By then everything is written and closed (warehouse, issue store, Dagster's
     storage: each in a `with` block), so a run exits at once; other commands exit as usual."""
     args = build_parser().parse_args()
-    code = args.func(args)
+    try:
+        code = args.func(args)
+    except KeyboardInterrupt:
+        print("qloop: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as err:  # noqa: BLE001 - whatever it is, no traceback on the console
+        code = report_unexpected(err)
     if args.func is cmd_run:
         logging.shutdown()
         sys.stdout.flush()

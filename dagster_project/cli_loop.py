@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 
 from .lib.remediation.rules import CANCEL_REASONS, ROLES, ROOT_CAUSE_CATEGORIES, WorkflowError
+from .lib.remediation.schema import ACTIVE_STATES, FINAL_STATES
 from .lib.settings import HOME_ENV, Settings
 
 REFUSED = 1
@@ -242,7 +243,7 @@ def add_loop_commands(sub: argparse._SubParsersAction) -> None:
     issues_sub = issues.add_subparsers(dest="issues_command", required=True)
     il = issues_sub.add_parser("list", help="list issues")
     il.add_argument("--json", action="store_true", help="a JSON array of issue objects")
-    il.add_argument("--state")
+    il.add_argument("--state", choices=ACTIVE_STATES + FINAL_STATES)
     il.add_argument("--severity", choices=("P1", "P2", "P3"))
     il.add_argument("--department")
     il.add_argument("--region")

@@ -21,6 +21,7 @@ from . import auth
 from .closure_download import init_closure_download
 from .context import CONFIG_KEY, BoardContext, current_display_name, current_user
 from .data_docs import init_data_docs
+from .bad_input import refuse_bad_input
 from .i18n import language, t
 
 HERE = Path(__file__).resolve().parent
@@ -71,7 +72,7 @@ def create_app(settings: Settings, secret_key: str | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"), serve_locally=True, title="QualityLoop",
-        suppress_callback_exceptions=True, update_title=None,
+        suppress_callback_exceptions=True, update_title=None, on_error=refuse_bad_input,
     )
     app.layout = shell
     return app

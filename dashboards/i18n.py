@@ -300,6 +300,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "rule": ("规则", "Rule"),
     "rows": ("行数", "Rows"),
     "example_reason": ("原因示例", "Example reason"),
+    "reject_class": ("问题类别", "Class of fault"),
     "latest_rejected_rows": ("最新 {n} 条拒收记录", "Latest {n} rejected rows"),
     "line": ("行号", "Line"),
     "raw_values": ("原始值", "Raw values"),

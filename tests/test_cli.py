@@ -80,3 +80,57 @@ def test_ui_started_with_sigint_ignored_stops_whole_on_sigterm(tmp_path):
         except ProcessLookupError:
             pass
         process.wait(timeout=10)
+
+
+def test_a_failed_run_says_which_step_and_why_in_one_line_and_keeps_the_last_good_run(
+        sample_home, tmp_path):
+    """A run that fails (here: a model of the dbt project that cannot build, as a bug would)
+    prints one line (the step, dbt's error, the log) and no traceback, exits 1, and leaves
+    the board's copy, the exports and the issue store as the last good run left them."""
+    import hashlib
+    import shutil
+
+    from dagster_project.lib.dbt_project_copy import project_with_overrides
+
+    from .qloop_cli import qloop_run
+
+    source, _ = sample_home
+    home = tmp_path / "home"
+    shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
+    project = project_with_overrides(tmp_path / "dbt", "kpi_code,scope_type,scope_value,"
+                                     "scope_city,valid_from,target,red_threshold,reason\n")
+    (project / "models" / "marts" / "kpi" / "fct_kpi_values.sql").write_text(
+        "select * from a_table_nobody_made", encoding="utf-8")
+    kept = ["board/board.duckdb", "issues.sqlite", *(
+        str(p.relative_to(home)) for p in (home / "exports").rglob("*") if p.is_file())]
+
+    def digests():
+        return {name: hashlib.sha256((home / name).read_bytes()).hexdigest() for name in kept}
+
+    before = digests()
+
+    result = qloop_run(SAMPLE, home, project)
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "qualityloop_dbt_models" in lines[0] and "fct_kpi_values" in lines[0], lines[0]
+    assert "Log: " in lines[0] and Path(lines[0].rsplit("Log: ", 1)[1]).is_file()
+    assert "Traceback" not in result.stdout + result.stderr
+    assert digests() == before
+
+
+def test_commands_answer_bad_input_in_one_line_without_a_traceback(tmp_path):
+    home = ["--home", str(tmp_path / "home")]
+    cases = [
+        (("issue", "99999999999999999999", "show"), "issue 99999999999999999999 does not exist"),
+        (("change", "99999999999999999999", "show"), "change 99999999999999999999 does not exist"),
+        (("issue", "0", "show"), "issue 0 does not exist"),
+        (("issues", "list", "--state", "no_such_state"), "'open', 'acknowledged'"),
+        (("issue", "abc", "show"), "invalid int value: 'abc'"),
+    ]
+    for args, message in cases:
+        result = qloop(*args, *home)
+        assert result.returncode != 0, args
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr + result.stdout, args

@@ -67,6 +67,23 @@ def test_gb18030_quoted_fields_with_commas_quotes_and_line_breaks(inbox, con):
     ]
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_carriage_return_without_a_line_feed_is_data_not_a_line_end(inbox, con, line_end):
+    """Line ends are LF or CRLF (section 2): a lone CR, quoted or not, stays in its field
+    and does not move the next record's line number; nor does a NUL or another control."""
+    values = ["a\rb", '"x\ry"', "tail\r", "n\x00ul", '"q\x0br"']  # ASCII: read from disk
+    text = TICKET_HEADER + line_end + "".join(
+        TICKET_ROW.format(id=f"T{i}").replace("payment", value) + line_end
+        for i, value in enumerate(values))
+    write(inbox, "crm_queue_ticket_20261001.csv", text, "gb18030")
+
+    result = load_inbox(con, inbox, "run-1")[0]
+
+    assert (result.rows_landed, result.rows_unparsed) == (5, 0)
+    assert rows(con, "select _line, business_type from raw_crm_queue_ticket order by _line") == [
+        (2, "a\rb"), (3, "x\ry"), (4, "tail\r"), (5, "n\x00ul"), (6, "q\x0br")]
+
+
 def test_columns_matched_by_name_in_any_order_and_unknown_columns_reported(inbox, con):
     write(inbox, "crm_queue_ticket_20261001.csv",
           "status,extra_col,ticket_id,store_id,business_type,taken_at,called_at,service_end_at,"
@@ -302,3 +319,23 @@ def test_files_landed_two_at_a_time_land_exactly_what_one_at_a_time_does(tmp_pat
     assert two_outcomes == one_outcomes
     for table, content in one_tables.items():
         assert two_tables[table] == content, table
+
+
+@pytest.mark.parametrize("name, declares", [
+    ("cc_call_20261005.csv", ("cc_call", "2026-10-05")),
+    ("crm_subscriber_202609.csv", ("crm_subscriber", "2026-09-01")),
+    ("ref_city.csv", ("ref_city", None)),
+    ("cc_call_２０２６１００５.csv", None),  # full-width digits are not the spec's YYYYMMDD
+    ("cc_call_20260229.csv", None),  # not a day of 2026
+    ("cc_call_00000105.csv", None),  # no year 0000
+    ("crm_subscriber_20260901.csv", None),  # a monthly entity with a daily name
+    ("cc_call_2026100.csv", None),
+    ("CC_CALL_20261005.csv", None),
+])
+def test_file_names_are_matched_strictly(name, declares):
+    from dagster_project.lib.extracts import match_file_name
+
+    matched = match_file_name(name)
+    got = (matched.entity.prefix, matched.business_date and matched.business_date.isoformat()
+           ) if matched else None
+    assert got == declares

@@ -35,7 +35,7 @@ def test_every_expectation_has_a_severity_and_a_reason():
     for suite in SUITES:
         assert suite.expectations, suite.name
         for exp in suite.expectations:
-            assert exp["meta"]["severity"] in ("blocking", "warning") and exp["meta"]["why"], (suite.name, exp)
+            assert exp["meta"]["severity"] in ("blocking", "warning", "count") and exp["meta"]["why"], (suite.name, exp)
     # what the issue asks the suites to check, somewhere
     columns = {e["kwargs"].get("column") for s in SUITES for e in s.expectations}
     assert {"volume_ratio", "reconciles", "dup_keys", "share_rule_4", "wifi_share",
@@ -63,6 +63,34 @@ def test_a_suite_without_severity_or_with_a_generated_id_is_refused():
     bad["meta"]["kpi_sources"] = ["hotline"]
     with pytest.raises(SuiteError, match="kpi_sources"):
         parse_suite(bad)
+
+
+def test_every_suite_counts_the_rejects_of_every_rule(sample_home):
+    """The sums the Data Docs show are the records each rule rejected (section 6), and the
+    records that could not be split into fields, over the files in force."""
+    home, _ = sample_home
+    con = connect(home / "warehouse.duckdb", read_only=True)
+    try:
+        latest = con.execute("select run_id from qa_suite_results order by checked_at desc "
+                             "limit 1").fetchone()[0]
+        observed = {(entity, column): float(value) for entity, column, value in con.execute(
+            "select entity, column_name, observed_value from qa_expectation_results "
+            "where run_id = ? and severity = 'count'", [latest]).fetchall()}
+        assert {column for _, column in observed} == {
+            *(f"rejected_rule_{n}" for n in range(1, 8)), "rows_unparsed"}
+        for suite in SUITES:
+            by_rule = dict(con.execute(f"select reject_rule, count(*) from {suite.staging_model} "
+                                       "where reject_rule is not null group by 1").fetchall())
+            for n in range(1, 8):
+                assert observed[(suite.entity.prefix, f"rejected_rule_{n}")] == by_rule.get(n, 0)
+            unparsed = con.execute("select count(*) from raw_unparsed_records where entity = ?",
+                                   [suite.entity.prefix]).fetchone()[0]
+            assert observed[(suite.entity.prefix, "rows_unparsed")] == unparsed
+        # the sample's planted faults are counted, not only zeros
+        assert sum(observed.values()) == con.execute(
+            "select count(*) from fct_rejected_rows").fetchone()[0] > 0
+    finally:
+        con.close()
 
 
 def test_the_frames_have_every_column_the_expectations_judge(sample_home):

@@ -106,8 +106,8 @@ ENTITIES: tuple[Entity, ...] = (
 
 ENTITY_BY_PREFIX = {e.prefix: e for e in ENTITIES}
 
-_DAILY_RE = re.compile(r"^([a-z]+_[a-z_]+?)_(\d{8})\.csv$")
-_MONTHLY_RE = re.compile(r"^([a-z]+_[a-z_]+?)_(\d{6})\.csv$")
+_DAILY_RE = re.compile(r"^([a-z]+_[a-z_]+?)_([0-9]{8})\.csv$")
+_MONTHLY_RE = re.compile(r"^([a-z]+_[a-z_]+?)_([0-9]{6})\.csv$")
 _REF_RE = re.compile(r"^(ref_[a-z_]+)\.csv$")
 
 

@@ -43,18 +43,25 @@ def _connection() -> duckdb.DuckDBPyConnection:
         return cached[1]
 
 
-def frame(sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    """A query's (small) result as a DataFrame; each call on its own cursor (thread-safe)."""
+# What DuckDB raises when a parameter's value cannot take the type the query compares it
+# with (an object where a KPI code belongs): the request's fault, told as a ValueError.
+_BAD_PARAMETER = (duckdb.ConversionException, duckdb.InvalidInputException)
+
+
+def _execute(sql: str, params: dict[str, Any] | None, fetch):
     cursor = _connection().cursor()
     try:
-        return cursor.execute(sql, params or {}).df()
+        return fetch(cursor.execute(sql, params or {}))
+    except _BAD_PARAMETER as err:
+        raise ValueError(f"a value the query cannot take: {str(err).splitlines()[0]}") from err
     finally:
         cursor.close()
+
+
+def frame(sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """A query's (small) result as a DataFrame; each call on its own cursor (thread-safe)."""
+    return _execute(sql, params, lambda result: result.df())
 
 
 def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
-    cursor = _connection().cursor()
-    try:
-        return cursor.execute(sql, params or {}).fetchall()
-    finally:
-        cursor.close()
+    return _execute(sql, params, lambda result: result.fetchall())

@@ -144,8 +144,9 @@ def rejected_row_count() -> int:
 
 def rejected_row_counts() -> pd.DataFrame:
     return frame("""
-        select entity, rule, count(*) as row_count, min(reason) as example_reason
-        from fct_rejected_rows group by entity, rule order by entity, rule
+        select entity, rule, reject_class, count(*) as row_count, min(reason) as example_reason
+        from fct_rejected_rows group by entity, rule, reject_class
+        order by entity, rule, row_count desc, reject_class
     """)
 
 

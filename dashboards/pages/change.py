@@ -9,9 +9,11 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
+from werkzeug.exceptions import BadRequest
 
 from dagster_project.lib.remediation.rules import ConflictError, NotFound, WorkflowError
 
+from dashboards.bad_input import record_id, require_form_values
 from dashboards.components.changes import (
     change_action_forms, change_header, linked_issues_block, post_evaluation_block, scope_table,
     test_block,
@@ -24,13 +26,6 @@ from dashboards.i18n import language, t
 
 dash.register_page(__name__, path_template="/changes/<change_id>", name="change",
                    title="QualityLoop · Change")
-
-
-def _change_id(raw) -> int | None:
-    try:
-        return int(str(raw))
-    except (TypeError, ValueError):
-        return None
 
 
 def _allowed(change_id: int) -> list[str]:
@@ -62,7 +57,7 @@ def change_body(change_id: int) -> html.Div:
 
 
 def layout(change_id: str | None = None, **_):
-    number = _change_id(change_id)
+    number = record_id(change_id)
     if number is None:
         return empty_state(t("change_not_found"))
     try:
@@ -80,11 +75,14 @@ def layout(change_id: str | None = None, **_):
 def run_change_action(action: str, change_id, version, **fields):
     """Act as the session's user on the version the page shows; (body, message)."""
     user = current_user()
-    number = _change_id(change_id)
-    if user is None or number is None:
+    if user is None:
         raise PreventUpdate
+    number = record_id(change_id)
+    if number is None:
+        raise BadRequest(f"bad request: no change {change_id!r}")
     if not isinstance(version, int):
         return dash.no_update, action_message("conflict", t("conflict_reload"))
+    require_form_values(**fields)
     method = getattr(data.register(), action)
     try:
         view = method(number, user.name, **fields, expected_version=version)

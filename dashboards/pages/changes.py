@@ -14,6 +14,7 @@ from dagster_project.lib.remediation.reference import departments
 from dagster_project.lib.remediation.rules import DEPARTMENT_OWNER, WorkflowError
 from dagster_project.lib.remediation.schema import CHANGE_STATES
 
+from dashboards.bad_input import require_form_values
 from dashboards.components.changes import (
     change_filter_options, changes_count, changes_table, register_form,
 )
@@ -93,6 +94,9 @@ def _register(clicks, title, change_type, department, launch_date, kpis, regions
     user = current_user()
     if not clicks or user is None:
         raise PreventUpdate
+    require_form_values(title=title, change_type=change_type, department=department,
+                        launch_date=launch_date, kpis=kpis, regions=regions,
+                        description=description)
     affects = [(k, r) for k in (kpis or []) for r in (regions or [])]
     try:
         view = data.register().register(user.name, title, change_type, department,

@@ -174,7 +174,8 @@ def rejected_rows_section() -> html.Section:
                  html.Span(f"{total:,}", id="health-rejected-count", className="count")]),
         html.Div([
             simple_table([("entity", t("entity")), ("rule", t("rule")),
-                          ("row_count", t("rows")), ("example_reason", t("example_reason"))],
+                          ("reject_class", t("reject_class")), ("row_count", t("rows")),
+                          ("example_reason", t("example_reason"))],
                          counts.to_dict("records"), "health-rejected-counts",
                          numeric=("rule", "row_count")),
         ]),

@@ -8,9 +8,11 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
+from werkzeug.exceptions import BadRequest
 
 from dagster_project.lib.remediation.rules import ConflictError, NotFound, WorkflowError
 
+from dashboards.bad_input import record_id, require_form_values
 from dashboards.components.common import empty_state
 from dashboards.components.issues import (
     action_forms, action_message, deadlines_block, events_table, evidence_table, fields_block,
@@ -23,13 +25,6 @@ from dashboards.i18n import language, t
 
 dash.register_page(__name__, path_template="/issues/<issue_id>", name="issue",
                    title="QualityLoop · Issue")
-
-
-def _issue_id(raw) -> int | None:
-    try:
-        return int(str(raw))
-    except (TypeError, ValueError):
-        return None
 
 
 def _chart(view, evidence: list[dict], lang: str):
@@ -83,7 +78,7 @@ def issue_body(issue_id: int) -> html.Div:
 
 
 def layout(issue_id: str | None = None, **_):
-    number = _issue_id(issue_id)
+    number = record_id(issue_id)
     if number is None:
         return empty_state(t("issue_not_found"))
     try:
@@ -101,11 +96,14 @@ def layout(issue_id: str | None = None, **_):
 def run_action(action: str, issue_id, version, **fields):
     """Act as the session's user on the version the page shows; (body, message)."""
     user = current_user()
-    number = _issue_id(issue_id)
-    if user is None or number is None:
+    if user is None:
         raise PreventUpdate
+    number = record_id(issue_id)
+    if number is None:
+        raise BadRequest(f"bad request: no issue {issue_id!r}")
     if not isinstance(version, int):
         return dash.no_update, action_message("conflict", t("conflict_reload"))
+    require_form_values(**fields)
     method = getattr(board().workflow, action)
     try:
         view = method(number, user.name, **fields, expected_version=version)

@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dagster_project.lib.remediation.reference import departments
 
+from dashboards.bad_input import record_id
 from dashboards.components.common import empty_state, format_change, format_value, is_missing
 from dashboards.components.issues import department_label, kpi_label
 from dashboards.data import NoBoardData
@@ -102,15 +103,10 @@ def _clean(department: str | None, verdict: str | None) -> tuple[str | None, str
             verdict if verdict in data.VERDICTS else None)
 
 
-def _change_id(change) -> int | None:
-    """`?change=N` (the change page links here): that change's rows only."""
-    return int(change) if isinstance(change, (int, str)) and str(change).isdigit() else None
-
-
 def layout(department: str | None = None, verdict: str | None = None, change=None, **_):
     lang = language()
     department, verdict = _clean(department, verdict)
-    change_id = _change_id(change)
+    change_id = record_id(change)
     return html.Div([
         html.H2(t("nav_post_evaluation")),
         html.P(t("pe_note"), className="muted", id="post-evaluation-note"),
@@ -135,4 +131,4 @@ def layout(department: str | None = None, verdict: str | None = None, change=Non
           Input("post-evaluation-department", "value"), Input("post-evaluation-verdict", "value"),
           State("post-evaluation-change", "data"), prevent_initial_call=True)
 def _filter(department, verdict, change_id):
-    return evaluation_content(*_clean(department, verdict), _change_id(change_id))
+    return evaluation_content(*_clean(department, verdict), record_id(change_id))

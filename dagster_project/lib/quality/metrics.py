@@ -8,6 +8,8 @@ volume. Columns (NULL = not judged, e.g. a file too small for a share to mean an
 
 - file_name, business_date, rows_read, rows_accepted, rows_rejected, reconciles
   (fct_file_reconciliation: rows read = accepted + rejected);
+- rejected_rule_1 .. rejected_rule_7, rows_unparsed: the file's records each rule rejected
+  (the suites' reject counts);
 - share_rejected, share_rule_3 (enum values not in the spec), share_rule_4 (codes not in
   the reference data: the reference data's coverage), over the file's records;
 - dup_keys: rows of the entity model (after de-duplication) from this file whose key is
@@ -64,7 +66,9 @@ def per_file_sql(suite: Suite, files_filter: str = "") -> str:
     n = suite.min_rows
     gated = f"count(*) >= {n}"
     gated_accepted = f"count(*) filter (where reject_rule is null) >= {n}"
-    per_file = [
+    per_file = [f"count(*) filter (where reject_rule = {n}) as rejected_rule_{n}"
+                for n in range(1, 8)]
+    per_file += [
         f"case when {gated} then count(*) filter (where reject_rule = 3) / count(*) end as share_rule_3",
         f"case when {gated} then count(*) filter (where reject_rule = 4) / count(*) end as share_rule_4",
     ]
@@ -162,7 +166,7 @@ def frame_sql(suite: Suite, cached: bool = False) -> str:
         ){volume_cte}
         select
             r.file_name, r.business_date, r.rows_read, r.rows_accepted, r.rows_rejected,
-            r.reconciles,
+            r.rows_unparsed, r.reconciles,
             case when r.rows_read >= {n} then r.rows_rejected / r.rows_read end as share_rejected,
             coalesce(d.dup_keys, 0) as dup_keys,
             {volume_cols}

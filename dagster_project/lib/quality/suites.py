@@ -14,6 +14,11 @@ A suite file is Great Expectations' own suite format without any generated state
 quality/metrics.py): one row per delivery in force, with the columns the expectations
 judge. Every expectation carries `meta.severity`: "blocking" (the KPIs of `kpi_sources`
 are not published from this run) or "warning" (published, flagged).
+
+Besides the written expectations, every suite counts its entity's rejects by rule
+(`reject_count_expectations`): one sum per rule over the files in force, and one of the
+records that could not be split into fields, with severity "count". They never fail; the
+Data Docs and the results show how many records each rule rejected.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from ..extracts import ENTITY_BY_PREFIX, Entity
 from ..settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
-BLOCKING, WARNING = "blocking", "warning"
+BLOCKING, WARNING, COUNT = "blocking", "warning", "count"
 # KPI catalog `source_system` values (dbt/seeds/kpi_catalog.csv).
 KPI_SOURCES = ("crm", "call_center", "billing", "field_ops", "network")
 
@@ -80,8 +85,27 @@ def parse_suite(data: dict, path: Path | None = None) -> Suite:
         duplicate_keys_from=meta.get("duplicate_keys_from"),
         min_rows=int(meta.get("min_rows", 1)), volume=meta.get("volume"),
         null_share_columns=tuple(meta.get("null_share_columns", [])),
-        metrics=dict(meta.get("metrics", {})), expectations=list(data["expectations"]), path=path,
+        metrics=dict(meta.get("metrics", {})),
+        expectations=list(data["expectations"]) + reject_count_expectations(), path=path,
     )
+
+
+# The acceptance rules of source-extracts.md section 6, as the counts call them.
+RULES = {1: "key missing", 2: "a value that does not parse", 3: "an enum value not listed",
+         4: "an unknown or missing reference code", 5: "events out of order",
+         6: "a status without its timestamp", 7: "a value out of its range"}
+REJECT_COUNT_COLUMNS = tuple(f"rejected_rule_{n}" for n in RULES) + ("rows_unparsed",)
+
+
+def reject_count_expectations() -> list[dict]:
+    """How many records each rule rejected, and how many could not be split into the
+    header's fields (rule 2 at landing): sums over the files in force, never failing."""
+    whys = [f"records rejected by rule {n}: {text}" for n, text in RULES.items()]
+    whys.append("records rejected by rule 2 at landing: wrong number of fields or quoting")
+    return [{"type": "expect_column_sum_to_be_between",
+             "kwargs": {"column": column, "min_value": 0},
+             "meta": {"severity": COUNT, "why": why}}
+            for column, why in zip(REJECT_COUNT_COLUMNS, whys)]
 
 
 def load_suites(folder: Path = SUITES_DIR) -> list[Suite]:

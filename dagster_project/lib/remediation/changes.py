@@ -35,7 +35,7 @@ from .rules import (
     InvalidTransition, MissingField, NotFound, PermissionRefused, WorkflowError,
 )
 from .schema import (
-    ACTIVE_STATES, CHANGE_TYPES, change_events, change_scopes, changes, issues,
+    ACTIVE_STATES, CHANGE_STATES, CHANGE_TYPES, change_events, change_scopes, changes, issues,
 )
 from .workflow import Workflow, _jsonable, append_event
 
@@ -188,6 +188,7 @@ class ChangeRegister:
                 ) -> list[ChangeView]:
         query = sa.select(changes).order_by(changes.c.id)
         if state is not None:
+            rules.require_choice(state, CHANGE_STATES, "state")
             query = query.where(changes.c.state == state)
         if department is not None:
             query = query.where(changes.c.owner_department == department)
@@ -344,6 +345,7 @@ class ChangeRegister:
 # -- writing (module functions: the workflow's issue side calls release_vetoed_change) ----
 
 def _load(conn: sa.Connection, change_id: int) -> Mapping[str, Any]:
+    change_id = rules.require_id(change_id, "change")
     row = conn.execute(sa.select(changes).where(changes.c.id == change_id)).mappings().first()
     if row is None:
         raise NotFound(f"change {change_id} does not exist")

@@ -189,9 +189,11 @@ def more_severe(a: str, b: str) -> str:
 
 
 def require_text(value: str | None, what: str) -> str:
-    if value is None or not str(value).strip():
+    if value is not None and not isinstance(value, str):
+        raise MissingField(f"{what} must be text")
+    if value is None or not value.strip():
         raise MissingField(f"{what} is required")
-    return str(value).strip()
+    return value.strip()
 
 
 def require_choice(value: str | None, choices: tuple[str, ...], what: str) -> str:
@@ -209,3 +211,14 @@ def require_date(value: date | str | None, what: str) -> date:
         return date.fromisoformat(str(value))
     except (TypeError, ValueError):
         raise MissingField(f"{what} must be a date YYYY-MM-DD (got {value!r})") from None
+
+
+# Ids are 64-bit integers in every database the store runs on.
+LARGEST_ID = 2**63 - 1
+
+
+def require_id(value: object, what: str) -> int:
+    """An id as a number the store can hold; anything else names nothing there."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= LARGEST_ID:
+        raise NotFound(f"{what} {value!r} does not exist")
+    return value

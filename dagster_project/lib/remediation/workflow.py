@@ -26,7 +26,7 @@ from .rules import (
     ConflictError, InvalidTransition, LoopSettings, MissingField, NotFound, PermissionRefused,
     WorkflowError,
 )
-from .schema import ACTIVE_STATES, issue_events, issue_evidence, issues, users
+from .schema import ACTIVE_STATES, FINAL_STATES, issue_events, issue_evidence, issues, users
 from .store import IssueStore
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -231,6 +231,13 @@ class Workflow:
                department: str | None = None, region: str | None = None,
                kpi: str | None = None, overdue: bool | None = None,
                active_only: bool = False) -> list[IssueView]:
+        if state is not None:
+            rules.require_choice(state, ACTIVE_STATES + FINAL_STATES, "state")
+        if severity is not None:
+            rules.require_choice(severity, tuple(rules.SEVERITY_RANK), "severity")
+        for what, value in (("department", department), ("region", region), ("kpi", kpi)):
+            if value is not None and not isinstance(value, str):
+                raise MissingField(f"{what} must be text")
         query = sa.select(issues).order_by(issues.c.id)
         for column, wanted in ((issues.c.state, state), (issues.c.severity, severity),
                                (issues.c.owner_department, department),
@@ -275,6 +282,7 @@ class Workflow:
 
     @staticmethod
     def _load(conn: sa.Connection, issue_id: int) -> Mapping[str, Any]:
+        issue_id = rules.require_id(issue_id, "issue")
         row = conn.execute(sa.select(issues).where(issues.c.id == issue_id)).mappings().first()
         if row is None:
             raise NotFound(f"issue {issue_id} does not exist")

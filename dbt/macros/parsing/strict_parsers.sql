@@ -6,9 +6,14 @@
     "raw text present but parsed value NULL" is exactly acceptance rule 2 (format part).
     Set-based only: a full match of the format guards a try_strptime / try_cast (which
     alone would accept '2026-10-5 08:00:00 ' or ' 2026-10-05 8:00:00'). The fixed-width
-    dates and times are matched by a GLOB of digit classes: the same verdict as the regular
-    expression [0-9]{4}-[0-9]{2}-... (a GLOB matches the whole text), at a third of its cost
-    (0.15 s against 0.5 s per 11.5 M values); 30 timestamp columns are parsed per build.
+    dates and times are matched by a GLOB of ASCII digit classes (a GLOB matches the whole
+    text, at a third of a regular expression's cost).
+
+    Real values only: try_strptime refuses month 13, 2026-02-29, 2026-04-31, hour 24 and
+    minute or second 60, but reads year 0000 as 1 BC, so that year is refused here.
+    Integers must fit a BIGINT and decimals a DECIMAL(18,4) (14 digits before the point):
+    a longer number is out of range, a rule 2 reject like any other text that does not
+    parse (docs/decisions.md, "Strict parsing").
 #}
 
 {# the GLOB of `pattern` with every 9 a digit class: '9999-99' -> '[0-9][0-9][0-9][0-9]-[0-9][0-9]' #}
@@ -16,16 +21,21 @@
     {{ col }} glob '{{ pattern | replace('9', '[0-9]') }}'
 {%- endmacro %}
 
+{# the digits of a date and the year 0001-9999 (the Gregorian calendar has no year 0) #}
+{% macro calendar_glob(col, pattern) -%}
+    ({{ digits_glob(col, pattern) }} and {{ col }} not like '0000%')
+{%- endmacro %}
+
 {% macro parse_timestamp(col) -%}
     case
-        when {{ digits_glob(col, '9999-99-99 99:99:99') }}
+        when {{ calendar_glob(col, '9999-99-99 99:99:99') }}
             then try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S')
     end
 {%- endmacro %}
 
 {% macro parse_date(col) -%}
     case
-        when {{ digits_glob(col, '9999-99-99') }}
+        when {{ calendar_glob(col, '9999-99-99') }}
             then cast(try_strptime({{ col }}, '%Y-%m-%d') as date)
     end
 {%- endmacro %}
@@ -33,7 +43,7 @@
 {# a month YYYY-MM becomes the first day of that month #}
 {% macro parse_month(col) -%}
     case
-        when {{ digits_glob(col, '9999-99') }}
+        when {{ calendar_glob(col, '9999-99') }}
             then cast(try_strptime({{ col }} || '-01', '%Y-%m-%d') as date)
     end
 {%- endmacro %}
@@ -52,25 +62,4 @@
         when regexp_full_match({{ col }}, '-?[0-9]+([.][0-9]{1,4})?')
             then try_cast({{ col }} as decimal(18, 4))
     end
-{%- endmacro %}
-
-{# true when the text is NULL (empty field) or a strict, real value of the type #}
-{% macro is_strict_timestamp(col) -%}
-    ({{ col }} is null or ({{ parse_timestamp(col) }}) is not null)
-{%- endmacro %}
-
-{% macro is_strict_date(col) -%}
-    ({{ col }} is null or ({{ parse_date(col) }}) is not null)
-{%- endmacro %}
-
-{% macro is_strict_month(col) -%}
-    ({{ col }} is null or ({{ parse_month(col) }}) is not null)
-{%- endmacro %}
-
-{% macro is_strict_integer(col) -%}
-    ({{ col }} is null or ({{ parse_integer(col) }}) is not null)
-{%- endmacro %}
-
-{% macro is_strict_decimal(col) -%}
-    ({{ col }} is null or ({{ parse_decimal(col) }}) is not null)
 {%- endmacro %}

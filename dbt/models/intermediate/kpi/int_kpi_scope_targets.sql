@@ -78,7 +78,7 @@ catalog_candidates as (
         scope_keys.region_code,
         scope_keys.scope_type,
         scope_keys.scope_value,
-        date '1900-01-01' as valid_from,
+        date '0001-01-01' as valid_from,
         kpi_catalog.target,
         kpi_catalog.red_threshold,
         'catalog' as target_source,

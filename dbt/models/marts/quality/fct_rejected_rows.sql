@@ -1,6 +1,7 @@
 -- fct_rejected_rows: every rejected record, one row each (source-extracts.md section 6):
 -- the staging rows that break an acceptance rule (reject_rule 1..7, the lowest broken) and
--- the records that could not be split into the header's fields (raw_unparsed_records, rule 2).
+-- the records that could not be split into the header's fields (raw_unparsed_records, rule 2);
+-- each with its class: the kind of fault, counted on the data health page.
 
 {%- set staging_models = [
     ('crm_queue_ticket', 'stg_crm__queue_tickets'),
@@ -78,6 +79,12 @@ final as (
         _line as line,
         reject_rule as rule,
         reject_reason as reason,
+        -- the reason without the value it quotes: what the health page and the rejects
+        -- CSV count ("arrived_at: not a timestamp", "wrong number of fields")
+        case
+            when reject_reason like '% fields, header has %' then 'wrong number of fields'
+            else regexp_replace(reject_reason, ' ''.*', '', 's')
+        end as reject_class,
         raw_values
     from rejects
 
