@@ -157,11 +157,13 @@ def cmd_board(args: argparse.Namespace) -> int:
     dagster_ui = None
     if args.with_dagster_ui:
         # In its own process group, so stopping the board stops dagster dev and its children.
+        # Its own host, not the board's: the Dagster UI has no login of its own.
         dagster_ui = subprocess.Popen(
             [sys.executable, "-m", "dagster_project.cli", "ui", "--home", str(settings.home),
-             "--host", args.host, "--port", str(args.with_dagster_ui)],
+             "--host", args.dagster_ui_host, "--port", str(args.with_dagster_ui)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        print(f"Dagster UI on http://{args.host}:{args.with_dagster_ui}/", flush=True)
+        print(f"Dagster UI on http://{args.dagster_ui_host}:{args.with_dagster_ui}/",
+              flush=True)
     print(f"QualityLoop board on http://{args.host}:{args.port}/ (home {settings.home}); "
           "Ctrl-C stops it", flush=True)
     # SIGTERM (e.g. a service manager) stops the board like Ctrl-C, so the finally runs.
@@ -224,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--threads", type=int, default=8)
     board.add_argument("--with-dagster-ui", type=int, metavar="PORT",
                        help="also serve the Dagster UI on this port (make demo)")
+    board.add_argument("--dagster-ui-host", default="127.0.0.1",
+                       help="address of that Dagster UI (default 127.0.0.1: it has no login; "
+                            "see docs/deployment.md before exposing it)")
     board.set_defaults(func=cmd_board)
 
     gen = sub.add_parser("generate", help="write deterministic synthetic extracts into a folder")
