@@ -285,7 +285,8 @@ class Workflow:
     def acknowledge(self, issue_id: int, user: str, responsible: str,
                     expected_version: int | None = None) -> IssueView:
         def change(row, now):
-            return {"responsible": rules.require_text(responsible, "responsible person"),
+            return {"responsible": rules.require_text(responsible, "responsible person",
+                                                      rules.RESPONSIBLE_MAX),
                     "acknowledged_at": now}
         return self._act(issue_id, user, "acknowledge", change, expected_version)
 
