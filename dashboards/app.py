@@ -22,6 +22,7 @@ from .closure_download import init_closure_download
 from .context import CONFIG_KEY, BoardContext, current_display_name, current_user
 from .data_docs import init_data_docs
 from .i18n import language, t
+from .security import init_security
 
 HERE = Path(__file__).resolve().parent
 NAV = (("nav_overview", "/"), ("nav_kpi", "/kpi/K01"), ("nav_issues", "/issues"),
@@ -74,4 +75,5 @@ def create_app(settings: Settings, secret_key: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True, update_title=None,
     )
     app.layout = shell
+    init_security(app, dict(os.environ))
     return app
