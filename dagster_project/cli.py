@@ -148,6 +148,7 @@ def cmd_board(args: argparse.Namespace) -> int:
     import waitress
 
     from dashboards.app import create_app
+    from dashboards.security import proxy_count
 
     app = create_app(settings)
     # The app's objects live as long as the server: keep them out of the garbage collector's
@@ -169,8 +170,11 @@ def cmd_board(args: argparse.Namespace) -> int:
     # SIGTERM (e.g. a service manager) stops the board like Ctrl-C, so the finally runs.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
+        # waitress drops X-Forwarded-* headers by default; with proxies configured they
+        # go through to ProxyFix (dashboards.security), which trusts that many of them.
         waitress.serve(app.server, host=args.host, port=args.port, threads=args.threads,
-                       ident="qualityloop")
+                       ident="qualityloop",
+                       clear_untrusted_proxy_headers=proxy_count(dict(os.environ)) == 0)
     except KeyboardInterrupt:
         pass
     finally:
