@@ -39,6 +39,13 @@ def check_role(role: str | None, department_code: str | None) -> None:
         rules.require_choice(department_code, tuple(departments()), "department")
 
 
+def load_user(conn: sa.Connection, name: str) -> Mapping[str, Any]:
+    row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
+    if row is None:
+        raise NotFound(f"unknown user {name!r}")
+    return row
+
+
 class Accounts:
     def __init__(self, store: IssueStore, clock: Callable[[], datetime]):
         self.store = store
@@ -76,7 +83,7 @@ class Accounts:
         now = self.clock()
         state = {False: "enabled", True: "disabled"}
         with self.store.begin_write() as conn:
-            row = self._load(conn, name)
+            row = load_user(conn, name)
             if row["disabled"] == disabled:
                 raise WorkflowError(f"user {name} is {state[disabled]} already")
             conn.execute(users.update().where(users.c.id == row["id"]).values(disabled=disabled))
@@ -90,7 +97,7 @@ class Accounts:
         check_role(role, department_code)
         now = self.clock()
         with self.store.begin_write() as conn:
-            row = self._load(conn, name)
+            row = load_user(conn, name)
             if (row["role"], row["department_code"]) == (role, department_code):
                 raise WorkflowError(f"user {name} is a {role} of {department_code} already"
                                     if department_code else f"user {name} is a {role} already")
@@ -105,7 +112,7 @@ class Accounts:
         password_hash = hash_password(check_password(password))
         now = self.clock()
         with self.store.begin_write() as conn:
-            row = self._load(conn, name)
+            row = load_user(conn, name)
             conn.execute(users.update().where(users.c.id == row["id"])
                          .values(password_hash=password_hash))
             ended = end_user_sessions(conn, row["id"])
@@ -147,13 +154,6 @@ class Accounts:
         return Actor(row["name"], row["role"], row["department_code"])
 
     # -- helpers --------------------------------------------------------------------------
-
-    @staticmethod
-    def _load(conn: sa.Connection, name: str) -> Mapping[str, Any]:
-        row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
-        if row is None:
-            raise NotFound(f"unknown user {name!r}")
-        return row
 
     @staticmethod
     def _event(conn: sa.Connection, name: str, now: datetime, by: str, action: str,

@@ -12,6 +12,25 @@ FINAL_STATES = ("closed", "cancelled")
 
 metadata = sa.MetaData()
 
+
+def _event_table(name: str, key: sa.Column, unique_name: str) -> sa.Table:
+    """An audit trail: the events of one kind of record, numbered per record (`seq`)."""
+    return sa.Table(
+        name, metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        key,
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),  # a user name, "system" or "cli:..."
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("from_state", sa.String(16)),
+        sa.Column("to_state", sa.String(16)),
+        sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
+        sa.Column("comment", sa.Text),
+        sa.UniqueConstraint(key.name, "seq", name=unique_name),
+    )
+
+
 users = sa.Table(
     "users", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -77,20 +96,9 @@ sa.Index(
     sqlite_where=_BREACH_ACTIVE, postgresql_where=_BREACH_ACTIVE,
 )
 
-issue_events = sa.Table(
-    "issue_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),  # a user name, or "system"
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16)),
-    sa.Column("to_state", sa.String(16)),
-    sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
-    sa.Column("comment", sa.Text),
-    sa.UniqueConstraint("issue_id", "seq", name="uq_issue_events_issue_seq"),
-)
+issue_events = _event_table(
+    "issue_events", sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
+    "uq_issue_events_issue_seq")
 
 issue_evidence = sa.Table(
     "issue_evidence", metadata,
@@ -134,20 +142,9 @@ board_sessions = sa.Table(
 )
 
 # User administration's audit trail (migration 0004), like issue_events.
-user_events = sa.Table(
-    "user_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("user_name", sa.String(64), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16)),
-    sa.Column("to_state", sa.String(16)),
-    sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
-    sa.Column("comment", sa.Text),
-    sa.UniqueConstraint("user_name", "seq", name="uq_user_events_user_seq"),
-)
+user_events = _event_table(
+    "user_events", sa.Column("user_name", sa.String(64), nullable=False),
+    "uq_user_events_user_seq")
 
 # The audit trail: rows are appended, never changed or removed; the database refuses
 # UPDATE and DELETE on these tables (triggers of migration 0004).
@@ -190,17 +187,7 @@ change_scopes = sa.Table(
     sa.Column("region_code", sa.String(8), primary_key=True),
 )
 
-change_events = sa.Table(
-    "change_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+change_events = _event_table(
+    "change_events",
     sa.Column("change_id", sa.Integer, sa.ForeignKey("changes.id"), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),  # a user name, or "system"
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16)),
-    sa.Column("to_state", sa.String(16)),
-    sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
-    sa.Column("comment", sa.Text),
-    sa.UniqueConstraint("change_id", "seq", name="uq_change_events_change_seq"),
-)
+    "uq_change_events_change_seq")

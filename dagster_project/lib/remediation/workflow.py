@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from . import rules
-from .accounts import Accounts
+from .accounts import Accounts, load_user
 from .audit import append_event
 from .audit import jsonable as _jsonable
 from .reference import kpi_catalog
@@ -27,7 +27,7 @@ from .rules import (
     CANCEL_REASONS, QUALITY_MANAGER, ROOT_CAUSE_CATEGORIES, SYSTEM, Actor,
     ConflictError, InvalidTransition, LoopSettings, MissingField, NotFound, PermissionRefused,
 )
-from .schema import ACTIVE_STATES, issue_events, issue_evidence, issues, users
+from .schema import ACTIVE_STATES, issue_events, issue_evidence, issues
 from .store import IssueStore
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -166,9 +166,7 @@ class Workflow:
 
     @staticmethod
     def _actor(conn: sa.Connection, name: str) -> Actor:
-        row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
-        if row is None:
-            raise NotFound(f"unknown user {name!r}")
+        row = load_user(conn, name)
         if row["disabled"]:
             raise PermissionRefused(f"user {name} is disabled")
         return Actor(row["name"], row["role"], row["department_code"])
