@@ -157,6 +157,7 @@ def cmd_board(args: argparse.Namespace) -> int:
     import waitress
 
     from dashboards.app import create_app
+    from dashboards.security import proxy_count
 
     app = create_app(settings)
     # The app's objects live as long as the server: keep them out of the garbage collector's
@@ -166,18 +167,23 @@ def cmd_board(args: argparse.Namespace) -> int:
     dagster_ui = None
     if args.with_dagster_ui:
         # In its own process group, so stopping the board stops dagster dev and its children.
+        # Its own host, not the board's: the Dagster UI has no login of its own.
         dagster_ui = subprocess.Popen(
             [sys.executable, "-m", "dagster_project.cli", "ui", "--home", str(settings.home),
-             "--host", args.host, "--port", str(args.with_dagster_ui)],
+             "--host", args.dagster_ui_host, "--port", str(args.with_dagster_ui)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        print(f"Dagster UI on http://{args.host}:{args.with_dagster_ui}/", flush=True)
+        print(f"Dagster UI on http://{args.dagster_ui_host}:{args.with_dagster_ui}/",
+              flush=True)
     print(f"QualityLoop board on http://{args.host}:{args.port}/ (home {settings.home}); "
           "Ctrl-C stops it", flush=True)
     # SIGTERM (e.g. a service manager) stops the board like Ctrl-C, so the finally runs.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
+        # waitress drops X-Forwarded-* headers by default; with proxies configured they
+        # go through to ProxyFix (dashboards.security), which trusts that many of them.
         waitress.serve(app.server, host=args.host, port=args.port, threads=args.threads,
-                       ident="qualityloop")
+                       ident="qualityloop",
+                       clear_untrusted_proxy_headers=proxy_count(dict(os.environ)) == 0)
     except KeyboardInterrupt:
         pass
     finally:
@@ -233,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--threads", type=int, default=8)
     board.add_argument("--with-dagster-ui", type=int, metavar="PORT",
                        help="also serve the Dagster UI on this port (make demo)")
+    board.add_argument("--dagster-ui-host", default="127.0.0.1",
+                       help="address of that Dagster UI (default 127.0.0.1: it has no login; "
+                            "see docs/deployment.md before exposing it)")
     board.set_defaults(func=cmd_board)
 
     gen = sub.add_parser("generate", help="write deterministic synthetic extracts into a folder")

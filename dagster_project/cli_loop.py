@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable
 
@@ -35,6 +36,16 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     return run
 
 
+def cli_actor() -> str:
+    """Who is named in the audit trail for a user administration command: the account
+    that ran it (the CLI has no login; whoever runs it can read the store anyway)."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = str(os.getuid())
+    return f"cli:{who}"[:64]
+
+
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -48,9 +59,44 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_users_add(args: argparse.Namespace) -> int:
     workflow = _workflow(args)
     actor = workflow.add_user(args.name, args.role, _password(args), args.department,
-                              args.display_name, args.email)
+                              args.display_name, args.email, by=cli_actor())
     dept = f" of {actor.department_code}" if actor.department_code else ""
     print(f"user {actor.name} added: {actor.role}{dept}")
+    return 0
+
+
+def _sessions_ended(count: int) -> str:
+    return f"; {count} board session(s) ended" if count else ""
+
+
+@_guarded
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    ended = _workflow(args).accounts.disable(args.name, cli_actor())
+    print(f"user {args.name} disabled{_sessions_ended(ended)}")
+    return 0
+
+
+@_guarded
+def cmd_users_enable(args: argparse.Namespace) -> int:
+    _workflow(args).accounts.enable(args.name, cli_actor())
+    print(f"user {args.name} enabled")
+    return 0
+
+
+@_guarded
+def cmd_users_set_role(args: argparse.Namespace) -> int:
+    ended = _workflow(args).accounts.set_role(args.name, args.role, args.department,
+                                              cli_actor())
+    dept = f" of {args.department}" if args.department else ""
+    print(f"user {args.name} is now a {args.role}{dept}{_sessions_ended(ended)}")
+    return 0
+
+
+@_guarded
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    workflow = _workflow(args)
+    ended = workflow.accounts.reset_password(args.name, _password(args), cli_actor())
+    print(f"password of {args.name} reset{_sessions_ended(ended)}")
     return 0
 
 
@@ -62,7 +108,8 @@ def cmd_users_list(args: argparse.Namespace) -> int:
                            for k, v in u.items()} for u in users], ensure_ascii=False, indent=2))
         return 0
     for u in users:
-        print(f"{u['name']:20} {u['role']:17} {u['department_code'] or '':8} {u['display_name']}")
+        print(f"{u['name']:20} {u['role']:17} {u['department_code'] or '':8} "
+              f"{'disabled' if u['disabled'] else 'enabled':8} {u['display_name']}")
     return 0
 
 
@@ -234,6 +281,28 @@ def add_loop_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--home", help=home_help)
     add.set_defaults(func=cmd_users_add)
+    for name, help_text, func in (
+            ("disable", "disable a user: no login, no action; ends their board sessions",
+             cmd_users_disable),
+            ("enable", "enable a disabled user again", cmd_users_enable)):
+        parser = users_sub.add_parser(name, help=help_text)
+        parser.add_argument("name")
+        parser.add_argument("--home", help=home_help)
+        parser.set_defaults(func=func)
+    role = users_sub.add_parser("set-role", help="another role or department; ends the "
+                                                 "user's board sessions")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, choices=ROLES)
+    role.add_argument("--department", help="department code (required for department_owner)")
+    role.add_argument("--home", help=home_help)
+    role.set_defaults(func=cmd_users_set_role)
+    reset = users_sub.add_parser("reset-password", help="a new password; ends the user's "
+                                                        "board sessions")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the password from stdin")
+    reset.add_argument("--home", help=home_help)
+    reset.set_defaults(func=cmd_users_reset_password)
     ls = users_sub.add_parser("list", help="list users")
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--home", help=home_help)

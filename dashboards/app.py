@@ -23,6 +23,7 @@ from .context import CONFIG_KEY, BoardContext, current_display_name, current_use
 from .data_docs import init_data_docs
 from .bad_input import refuse_bad_input
 from .i18n import language, t
+from .security import init_security
 
 HERE = Path(__file__).resolve().parent
 NAV = (("nav_overview", "/"), ("nav_kpi", "/kpi/K01"), ("nav_issues", "/issues"),
@@ -75,4 +76,5 @@ def create_app(settings: Settings, secret_key: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True, update_title=None, on_error=refuse_bad_input,
     )
     app.layout = shell
+    init_security(app, dict(os.environ))
     return app

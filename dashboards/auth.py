@@ -1,28 +1,33 @@
-"""Login outside Dash: a plain Flask form, a signed session cookie (HttpOnly, SameSite),
-and a guard that runs before Dash sees any request. Anonymous page requests are sent to
-the login form; anonymous callback and other requests get 401. Repeated failed logins
-for a user name are throttled (kept in the issue store, so every server process sees them).
+"""Login outside Dash: a plain Flask form, a signed session cookie (HttpOnly, SameSite)
+that carries the id of a session kept in the issue store, and a guard that runs before
+Dash sees any request. The guard loads the session's user from the store on every
+request (role, department, disabled), so logging out, disabling a user or changing their
+role takes effect at once. Anonymous page requests are sent to the login form; anonymous
+callback and other requests get 401. Failed logins are throttled per user name and client
+address (kept in the issue store, so every server process sees them).
 """
 
 from __future__ import annotations
 
 import html
 import secrets
-from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import flask
-import sqlalchemy as sa
 
-from dagster_project.lib.remediation.schema import login_failures, users
+from dagster_project.lib.remediation.login_throttle import (
+    WINDOW, admit_attempt, clear_attempts,
+)
+from dagster_project.lib.remediation.rules import NAME_MAX
+from dagster_project.lib.remediation.sessions import (
+    end_session, session_user, start_session,
+)
 from dagster_project.lib.remediation.workflow import local_now
 
-from .context import CONFIG_KEY, board
+from .context import CONFIG_KEY, USER_KEY, board
 from .i18n import LANGUAGES, t
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 PUBLIC_PATHS = ("/login", "/logout", "/assets/login.css", "/healthz")
 SECRET_ENV = "QLOOP_BOARD_SECRET"
 
@@ -74,12 +79,6 @@ def _render_login(message: str = "", status: int = 200, next_path: str = "/"):
     return flask.Response(body, status=status, mimetype="text/html")
 
 
-def _recent_failures(conn: sa.Connection, name: str, now: datetime) -> int:
-    return conn.execute(sa.select(sa.func.count()).select_from(login_failures).where(
-        login_failures.c.user_name == name, login_failures.c.at > now - FAILURE_WINDOW)
-    ).scalar_one()
-
-
 def login():
     lang = flask.request.args.get("lang")
     if lang in LANGUAGES:
@@ -90,25 +89,22 @@ def login():
     name = (flask.request.form.get("username") or "").strip()
     password = flask.request.form.get("password") or ""
     store = board().workflow.store
-    now = local_now()
-    with store.begin_read() as conn:
-        if _recent_failures(conn, name, now) >= MAX_FAILURES:
-            return _render_login("Too many failed logins; try again in 15 minutes. "
-                                 "登录失败次数过多，请15分钟后再试。", 429, next_path)
+    # No user name is longer than NAME_MAX: a longer one is throttled by its prefix and
+    # still costs a password check (it matches nobody).
+    key, address = name[:NAME_MAX], (flask.request.remote_addr or "")[:64]
+    if not admit_attempt(store, key, address, local_now()):
+        minutes = int(WINDOW.total_seconds() // 60)
+        return _render_login(f"Too many failed logins for this user from your address; try "
+                             f"again in {minutes} minutes. 该用户从您的地址登录失败次数过多，"
+                             f"请{minutes}分钟后再试。", 429, next_path)
     actor = board().workflow.authenticate(name, password)
     if actor is None:
-        with store.begin_write() as conn:
-            conn.execute(login_failures.insert().values(
-                user_name=name[:64], remote_addr=(flask.request.remote_addr or "")[:64], at=now))
         return _render_login("Wrong user name or password. 用户名或密码错误。", 401, next_path)
-    with store.begin_write() as conn:
-        conn.execute(login_failures.delete().where(login_failures.c.user_name == name))
-        display = conn.execute(sa.select(users.c.display_name).where(users.c.name == name)
-                               ).scalar_one()
+    clear_attempts(store, key, address)
+    session_id = start_session(store, actor.name, local_now())
     lang = flask.session.get("lang")
     flask.session.clear()
-    flask.session["user"] = {"name": actor.name, "role": actor.role,
-                             "department_code": actor.department_code, "display_name": display}
+    flask.session["sid"] = session_id
     if lang:
         flask.session["lang"] = lang
     flask.session.permanent = True
@@ -116,6 +112,9 @@ def login():
 
 
 def logout():
+    session_id = flask.session.get("sid")
+    if session_id:
+        end_session(board().workflow.store, session_id)
     flask.session.clear()
     return flask.redirect("/login")
 
@@ -131,7 +130,10 @@ def require_login():
     path = flask.request.path
     if path in PUBLIC_PATHS:
         return None
-    if flask.session.get("user"):
+    session_id = flask.session.get("sid")
+    user = session_user(board().workflow.store, session_id, local_now()) if session_id else None
+    if user is not None:
+        setattr(flask.g, USER_KEY, user)
         return None
     if flask.request.method == "GET" and flask.request.accept_mimetypes.accept_html \
             and not path.startswith("/_dash"):

@@ -38,16 +38,21 @@ DEMO_PASSWORD = "demo-pass-2026"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
-@pytest.fixture(scope="session")
-def board_home(sample_home, tmp_path_factory) -> Path:
-    """A copy of the sample home (so board tests never disturb other tests) with the demo
-    story played: demo users, issues in several states."""
+def demo_home(sample_home, folder: Path) -> Path:
+    """A copy of the sample home in `folder` with the demo story played: demo users, issues
+    in several states."""
     source, _ = sample_home
-    home = tmp_path_factory.mktemp("board-home") / "home"
+    home = folder / "home"
     shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
     result = qloop("demo-story", "--home", str(home))
     assert result.returncode == 0, result.stdout + result.stderr
     return home
+
+
+@pytest.fixture(scope="session")
+def board_home(sample_home, tmp_path_factory) -> Path:
+    """The board tests' demo home (a copy, so board tests never disturb other tests)."""
+    return demo_home(sample_home, tmp_path_factory.mktemp("board-home"))
 
 
 @pytest.fixture(scope="session")

@@ -52,15 +52,18 @@ def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) ->
             time.sleep(0.3)
 
 
+BOARD_SECRET = "test-secret-not-for-production"
+
+
 @contextmanager
-def served_board(home: Path) -> Iterator[str]:
+def served_board(home: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
     """`qloop board` over `home` on a free port (waitress): its URL while the block runs,
-    then the server is stopped."""
+    then the server is stopped. `env_extra`: more settings of its environment."""
     port = free_port()
     process = subprocess.Popen(
         [QLOOP, "board", "--home", str(home), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        env=clean_env({"QLOOP_BOARD_SECRET": "test-secret-not-for-production"}))
+        env=clean_env({"QLOOP_BOARD_SECRET": BOARD_SECRET, **(env_extra or {})}))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(f"{url}/healthz", process, 60)

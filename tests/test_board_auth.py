@@ -98,7 +98,7 @@ def test_overview_shows_every_kpi_with_the_published_status(page, board_url, boa
     assert shown == {k: expected.get(k, "no_data") for k in shown}
     # month view adds the two month KPIs
     page.locator("#overview-period-type input[value=month]").check()
-    page.wait_for_function("document.querySelectorAll('#scorecard tbody tr').length == 15")
+    page.wait_for_function("() => document.querySelectorAll('#scorecard tbody tr').length == 15")
 
 
 def test_language_switch(page, board_url):

@@ -242,7 +242,7 @@ def test_k12_team_and_district_drilldown_sum_back_to_the_city_month(page, board_
     # switching the region re-renders the drill-down for that city
     page.locator("#kpi-region").click()
     page.locator(".dash-dropdown-option, [role=option]").filter(has_text="NJ").first.click()
-    page.wait_for_function("document.querySelector('#drill-level-team h4') && "
+    page.wait_for_function("() => document.querySelector('#drill-level-team h4') && "
                            "document.querySelector('#kpi-drilldown h3').innerText.includes('NJ')")
     num, den, _, _ = _city_values(db, "K12", "month", month)["NJ"]
     assert _table_sums(page, "drill-team") == (num, den)

@@ -202,7 +202,7 @@ def test_overview_judges_each_region_by_its_own_target(page, board_url, db):
         "'month' and region_code = 'XZ' and period_start = ?", [month]).fetchall()}
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/?region=XZ&period_type=month&period={month.isoformat()}")
-    page.wait_for_function("document.querySelectorAll('#scorecard tbody tr').length == 15")
+    page.wait_for_function("() => document.querySelectorAll('#scorecard tbody tr').length == 15")
     for kpi, overridden in (("K12", True), ("K13", True), ("K02", False)):
         row = page.locator(f"#scorecard tbody tr[id*='\"{kpi}\"']")
         target, status = expected[kpi]

@@ -435,7 +435,7 @@ def test_migration_from_0002_keeps_the_issues_and_links_nothing(tmp_path):
             "evidence_count, version, updated_at, updated_by) values ('K01', 'NJ', 'CHANNEL', "
             "'P2', 'open', 'detection', :t, :t, 0, 0, 1, 1, :t, 'system')"), {"t": T0})
     store.migrate()
-    assert store.current_revision() == "0003" == store.head_revision()
+    assert store.current_revision() == "0004" == store.head_revision()
     wf = Workflow(store, clock=lambda: T0)
     (issue,) = wf.issues()
     assert (issue.id, issue.kpi_code, issue.state, issue.change_id) == (1, "K01", "open", None)
@@ -445,15 +445,29 @@ def test_migration_from_0002_keeps_the_issues_and_links_nothing(tmp_path):
                                          "'uq_issues_active_kpi_region'")).scalar_one()
     assert "change_id IS NULL" in index_sql
     assert ChangeRegister(wf).changes() == []
-    # and back down to 0002: the issue survives, the register is gone
-    with store.engine.connect() as conn:
-        conn = conn.execution_options(immediate=True)
-        with conn.begin():
-            command.downgrade(_alembic_config(conn), "0002")
+    # no way back past 0004 (it protects the audit trail): refused, nothing changed
+    with pytest.raises(NotImplementedError, match="not downgraded"):
+        with store.engine.connect() as conn:
+            conn = conn.execution_options(immediate=True)
+            with conn.begin():
+                command.downgrade(_alembic_config(conn), "0002")
+    assert store.current_revision() == "0004"
+    assert [v.state for v in wf.issues()] == ["acknowledged"]
+    store.dispose()
+
+
+def test_migration_0003_downgrades_to_0002_without_the_register(tmp_path):
+    from alembic import command
+
+    store = IssueStore(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    for revision, step in (("0003", command.upgrade), ("0002", command.downgrade)):
+        with store.engine.connect() as conn:
+            conn = conn.execution_options(immediate=True)
+            with conn.begin():
+                step(_alembic_config(conn), revision)
     with store.begin_read() as conn:
         tables = set(sa.inspect(conn).get_table_names())
-        assert conn.execute(sa.text("select state from issues")).scalars().all() == \
-               ["acknowledged"]
+    assert store.current_revision() == "0002"
     assert "changes" not in tables and "issues" in tables
     store.dispose()
 

@@ -1110,7 +1110,7 @@ def test_authenticate_and_hashed_passwords(env):
         hashes = dict(conn.execute(sa.select(users.c.name, users.c.password_hash)).all())
     assert len(hashes) == 4
     for stored in hashes.values():
-        assert PASSWORD not in stored and stored.startswith("scrypt$")
+        assert PASSWORD not in stored and stored.startswith("$argon2id$")
     assert len(set(hashes.values())) == 4  # same password, different salts
     assert all("password_hash" not in u for u in env.wf.users())
     assert env.wf.recipients() == {"CHANNEL": ["owner@example.com"],

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..csv_cells import neutralised_sql
+
 COLUMNS = ("entity", "file_name", "line", "rule", "reason", "raw_values")
 
 
@@ -32,7 +34,9 @@ def write_rejects_csv(con: duckdb.DuckDBPyConnection, run_id: str, path: Path) -
     """
     rows = con.execute(f"select count(*) from ({query})", {"run": run_id}).fetchone()[0]
     literal = str(tmp).replace("'", "''")
-    con.execute(f"copy ({query}) to '{literal}' (format csv, header true)", {"run": run_id})
+    cells = ", ".join(c if c == "line" else f"{neutralised_sql(c)} as {c}" for c in COLUMNS)
+    con.execute(f"copy (select {cells} from ({query}) order by file_name, line nulls first) "
+                f"to '{literal}' (format csv, header true)", {"run": run_id})
     data = tmp.read_bytes()
     tmp.write_bytes(b"\xef\xbb\xbf" + data)
     os.replace(tmp, path)

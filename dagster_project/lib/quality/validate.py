@@ -182,8 +182,12 @@ def validate_frame(context, datasource, suite: Suite, frame) -> list[Expectation
     return exps
 
 
-# Data Docs reference Bootstrap, Font Awesome and jQuery on CDNs: offline they render
-# unstyled. A few lines of local CSS keep them readable without the network.
+# Data Docs reference Bootstrap, Font Awesome and jQuery on CDNs, without integrity hashes.
+# Those references are removed: the board serves the pages without scripts (its
+# Content-Security-Policy, dashboards/data_docs.py) and a page must not reach other sites.
+# A few lines of local CSS keep them readable.
+CDN_REFERENCE = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>'
+                           r'|<link[^>]*\bhref="https?://[^"]*"[^>]*>')
 OFFLINE_CSS = """<style>
 body{font-family:system-ui,sans-serif;margin:1em 2em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top}
@@ -204,6 +208,7 @@ def build_data_docs(context, target: Path) -> Path:
     context.build_data_docs(site_names=["qualityloop"])
     for page in staging.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
+        text = CDN_REFERENCE.sub("", text)
         page.write_text(re.sub(r"</head>", OFFLINE_CSS + "</head>", text, count=1), encoding="utf-8")
     old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)

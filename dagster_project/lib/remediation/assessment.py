@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..csv_cells import neutralised_sql
+
 ASSESSMENT_COLUMNS = (
     "month", "scope_type", "scope_code", "rank", "score", "attainment", "kpi_values",
     "green_values", "issues", "on_time_issues", "on_time_share", "overdue_issues",
@@ -15,6 +17,13 @@ ASSESSMENT_COLUMNS = (
     "satisfaction_issues", "satisfaction_pending_issues", "satisfaction_before",
     "satisfaction_after", "satisfaction_change",
 )
+
+TEXT_COLUMNS = ("scope_type", "scope_code")
+
+
+def _csv_cell(column: str) -> str:
+    quoted = f'"{column}"'
+    return f"{neutralised_sql(quoted)} as {quoted}" if column in TEXT_COLUMNS else quoted
 
 
 def assessment_path(exports: Path, month) -> Path:
@@ -25,7 +34,7 @@ def export_assessment(con: duckdb.DuckDBPyConnection, exports: Path) -> list[Pat
     """Write (atomically) the ranking of every month the warehouse has, cities first."""
     exports.mkdir(parents=True, exist_ok=True)
     written = []
-    cols = ", ".join(f'"{c}"' for c in ASSESSMENT_COLUMNS)
+    cols = ", ".join(_csv_cell(c) for c in ASSESSMENT_COLUMNS)
     for (month,) in con.execute(
             "select distinct month from fct_horizontal_assessment order by 1").fetchall():
         final = assessment_path(exports, month)

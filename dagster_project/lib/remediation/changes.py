@@ -265,9 +265,9 @@ class ChangeRegister:
                                               "owner department")
             _check_department(actor, department)
             content = {
-                "title": rules.require_text(title, "title"),
+                "title": rules.require_text(title, "title", rules.TITLE_MAX),
                 "change_type": rules.require_choice(change_type, CHANGE_TYPES, "change type"),
-                "description": (description or "").strip() or None,
+                "description": rules.optional_text(description, "description"),
                 "owner_department": department,
                 "planned_launch_date": rules.require_date(planned_launch_date,
                                                           "planned launch date"),
@@ -286,7 +286,7 @@ class ChangeRegister:
     def test_pass(self, change_id: int, user: str, reason: str | None = None,
                   expected_version: int | None = None) -> ChangeView:
         def change(row, actor, now, conn):
-            return {"test_result": "pass", "test_reason": (reason or "").strip() or None,
+            return {"test_result": "pass", "test_reason": rules.optional_text(reason, "reason"),
                     "tested_by": actor.name, "tested_at": now}
         return self._act(change_id, user, "test_pass", change, expected_version)
 

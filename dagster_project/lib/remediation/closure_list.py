@@ -3,7 +3,9 @@
 The workbook is for people (a department owner opens it on Monday morning): two header
 rows (Chinese, then English), real Excel dates, overdue rows in red, overdue issues first.
 The CSV is for machines: one header row of stable snake_case keys, ISO dates, UTF-8 with a
-BOM so that Excel still shows the Chinese text when someone double-clicks it.
+BOM so that Excel still shows the Chinese text when someone double-clicks it; a text cell
+that Excel would take for a formula gets a `'` in front (csv_cells.neutralise), while the
+workbook stores every text as a text cell.
 
 Both files are written to a temporary name in the target folder and renamed into place,
 so a reader (the mailer, a file share) never sees a partial file under the final name.
@@ -27,6 +29,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from ..csv_cells import neutralise
 from .reference import Department
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -282,7 +285,7 @@ def write_closure_csv(rows: Sequence[ClosureRow], path: Path) -> Path:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(COLUMN_KEYS)
             for row in sort_rows(rows):
-                writer.writerow([_csv_text(_value(row, key)) for key in COLUMN_KEYS])
+                writer.writerow([_csv_text(neutralise(_value(row, key))) for key in COLUMN_KEYS])
     return path
 
 

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from ..csv_cells import neutralise
 from ..settings import Settings
 from ..warehouse import connect
 from . import warehouse_io
@@ -242,7 +243,7 @@ def write_department_files(rows: Sequence[Mapping[str, Any]], department_code: s
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(COLUMN_KEYS)
             for row in rows:
-                writer.writerow([_csv_text(_cell(row, key)) for key in COLUMN_KEYS])
+                writer.writerow([_csv_text(neutralise(_cell(row, key))) for key in COLUMN_KEYS])
     wb = Workbook()
     ws = wb.active
     ws.title = "后评估"

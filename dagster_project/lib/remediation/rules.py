@@ -19,6 +19,16 @@ ROOT_CAUSE_CATEGORIES = ("process", "staffing", "system", "network", "partner", 
 CANCEL_REASONS = ("false_alarm", "data_error", "duplicate", "other")
 SEVERITY_RANK = {"P1": 1, "P2": 2, "P3": 3}  # lower is more severe
 
+# The longest text accepted, in characters, for the CLI and the board alike: the column
+# sizes of the store, and a bound on free text, which the audit trail keeps for good.
+NAME_MAX = 64  # user names
+DISPLAY_NAME_MAX = 128
+EMAIL_MAX = 256
+RESPONSIBLE_MAX = 128  # issues.responsible
+TITLE_MAX = 200  # changes.title
+TEXT_MAX = 4000  # root cause, actions, notes, comments, reasons, descriptions
+PASSWORD_MIN, PASSWORD_MAX = 8, 1024
+
 
 class WorkflowError(Exception):
     """An action refused: its message is the one line a user sees."""
@@ -41,6 +51,10 @@ class ConflictError(WorkflowError):
 
 
 class NotFound(WorkflowError):
+    pass
+
+
+class TooLong(WorkflowError):
     pass
 
 
@@ -188,12 +202,25 @@ def more_severe(a: str, b: str) -> str:
     return a if SEVERITY_RANK[a] <= SEVERITY_RANK[b] else b
 
 
-def require_text(value: str | None, what: str) -> str:
+def require_text(value: str | None, what: str, max_length: int = TEXT_MAX) -> str:
+    text = optional_text(value, what, max_length)
+    if text is None:
+        raise MissingField(f"{what} is required")
+    return text
+
+
+def optional_text(value: str | None, what: str, max_length: int = TEXT_MAX) -> str | None:
+    """The stripped text, or None when empty."""
     if value is not None and not isinstance(value, str):
         raise MissingField(f"{what} must be text")
-    if value is None or not value.strip():
-        raise MissingField(f"{what} is required")
-    return value.strip()
+    text = (value or "").strip()
+    return limit_text(text, what, max_length) if text else None
+
+
+def limit_text(text: str, what: str, max_length: int) -> str:
+    if len(text) > max_length:
+        raise TooLong(f"{what} is too long: {len(text)} characters, at most {max_length}")
+    return text
 
 
 def require_choice(value: str | None, choices: tuple[str, ...], what: str) -> str:

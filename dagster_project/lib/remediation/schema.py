@@ -12,6 +12,25 @@ FINAL_STATES = ("closed", "cancelled")
 
 metadata = sa.MetaData()
 
+
+def _event_table(name: str, key: sa.Column, unique_name: str) -> sa.Table:
+    """An audit trail: the events of one kind of record, numbered per record (`seq`)."""
+    return sa.Table(
+        name, metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        key,
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),  # a user name, "system" or "cli:..."
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("from_state", sa.String(16)),
+        sa.Column("to_state", sa.String(16)),
+        sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
+        sa.Column("comment", sa.Text),
+        sa.UniqueConstraint(key.name, "seq", name=unique_name),
+    )
+
+
 users = sa.Table(
     "users", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -22,6 +41,8 @@ users = sa.Table(
     sa.Column("email", sa.String(256)),
     sa.Column("password_hash", sa.String(256), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # A disabled user can neither log in nor act (migration 0004).
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 issues = sa.Table(
@@ -75,20 +96,9 @@ sa.Index(
     sqlite_where=_BREACH_ACTIVE, postgresql_where=_BREACH_ACTIVE,
 )
 
-issue_events = sa.Table(
-    "issue_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),  # a user name, or "system"
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16)),
-    sa.Column("to_state", sa.String(16)),
-    sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
-    sa.Column("comment", sa.Text),
-    sa.UniqueConstraint("issue_id", "seq", name="uq_issue_events_issue_seq"),
-)
+issue_events = _event_table(
+    "issue_events", sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
+    "uq_issue_events_issue_seq")
 
 issue_evidence = sa.Table(
     "issue_evidence", metadata,
@@ -111,14 +121,34 @@ issue_evidence = sa.Table(
                         name="uq_issue_evidence_signal"),
 )
 
-# Failed board logins, for throttling (migration 0002).
-login_failures = sa.Table(
-    "login_failures", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("user_name", sa.String(64), nullable=False),
-    sa.Column("remote_addr", sa.String(64), nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
+# Failed board logins per user name and client address, for throttling (migration 0004):
+# the failures counted since `window_start`; a successful login removes the row.
+login_throttle = sa.Table(
+    "login_throttle", metadata,
+    sa.Column("user_name", sa.String(64), primary_key=True),
+    sa.Column("remote_addr", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_start", sa.DateTime, nullable=False),
 )
+
+# Board sessions (migration 0004): the signed cookie carries only `id`; logging out,
+# a password reset, disabling a user or changing their role deletes the rows.
+board_sessions = sa.Table(
+    "board_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+# User administration's audit trail (migration 0004), like issue_events.
+user_events = _event_table(
+    "user_events", sa.Column("user_name", sa.String(64), nullable=False),
+    "uq_user_events_user_seq")
+
+# The audit trail: rows are appended, never changed or removed; the database refuses
+# UPDATE and DELETE on these tables (triggers of migration 0004).
+EVENT_TABLES = ("issue_events", "change_events", "user_events")
 
 # -- the change register (migration 0003, issue 7) ------------------------------------------
 
@@ -157,17 +187,7 @@ change_scopes = sa.Table(
     sa.Column("region_code", sa.String(8), primary_key=True),
 )
 
-change_events = sa.Table(
-    "change_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+change_events = _event_table(
+    "change_events",
     sa.Column("change_id", sa.Integer, sa.ForeignKey("changes.id"), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),  # a user name, or "system"
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16)),
-    sa.Column("to_state", sa.String(16)),
-    sa.Column("changes", sa.Text, nullable=False),  # JSON: field -> new value
-    sa.Column("comment", sa.Text),
-    sa.UniqueConstraint("change_id", "seq", name="uq_change_events_change_seq"),
-)
+    "uq_change_events_change_seq")

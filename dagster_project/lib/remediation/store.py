@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,15 @@ def _alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+def _private_file(path: Path) -> None:
+    """The store holds the password hashes: owner only (0600). SQLite gives its -wal and
+    -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+
+
 class IssueStore:
     def __init__(self, url: str):
         self.url = url
@@ -41,7 +51,7 @@ class IssueStore:
             return sa.create_engine(url, pool_pre_ping=True)
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         # isolation_level=None hands transaction control to us (see the begin listener).
         engine = sa.create_engine(url, connect_args={"isolation_level": None,
                                                      "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})

@@ -19,14 +19,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from . import rules
-from .passwords import hash_password, verify_password
-from .reference import departments, kpi_catalog
+from .accounts import Accounts, load_user
+from .audit import append_event
+from .audit import jsonable as _jsonable
+from .reference import kpi_catalog
 from .rules import (
-    CANCEL_REASONS, QUALITY_MANAGER, ROLES, ROOT_CAUSE_CATEGORIES, SYSTEM, Actor,
+    CANCEL_REASONS, QUALITY_MANAGER, ROOT_CAUSE_CATEGORIES, SYSTEM, Actor,
     ConflictError, InvalidTransition, LoopSettings, MissingField, NotFound, PermissionRefused,
-    WorkflowError,
 )
-from .schema import ACTIVE_STATES, FINAL_STATES, issue_events, issue_evidence, issues, users
+from .schema import ACTIVE_STATES, FINAL_STATES, issue_events, issue_evidence, issues
 from .store import IssueStore
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -117,11 +118,6 @@ class IssueView:
         return data
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat(sep=" ") if isinstance(value, datetime) else (
-        value.isoformat() if isinstance(value, date) else value)
-
-
 def _parse_jsonable(column: sa.Column, value: Any) -> Any:
     if value is None:
         return None
@@ -132,27 +128,13 @@ def _parse_jsonable(column: sa.Column, value: Any) -> Any:
     return value
 
 
-def append_event(conn: sa.Connection, table: sa.Table, key_column: str, key: int,
-                 now: datetime, actor: str, action: str, from_state: str | None,
-                 to_state: str | None, changes: Mapping[str, Any], comment: str | None) -> None:
-    """One audit event (issues' or changes'): the next sequence number of its record, who,
-    when, from which state to which, what changed, the comment. Events are never edited."""
-    seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.seq), 0))
-                       .where(table.c[key_column] == key)).scalar_one() + 1
-    conn.execute(table.insert().values({
-        key_column: key, "seq": seq, "at": now, "actor": actor, "action": action,
-        "from_state": from_state, "to_state": to_state,
-        "changes": json.dumps({k: _jsonable(v) for k, v in changes.items()},
-                              ensure_ascii=False, sort_keys=True),
-        "comment": comment}))
-
-
 class Workflow:
     def __init__(self, store: IssueStore, settings: LoopSettings | None = None,
                  clock: Callable[[], datetime] = local_now):
         self.store = store
         self.settings = settings or LoopSettings()
         self.clock = clock
+        self.accounts = Accounts(store, self.now)
 
     def now(self) -> datetime:
         return self.clock().replace(microsecond=0)
@@ -160,39 +142,19 @@ class Workflow:
     # -- users ----------------------------------------------------------------------------
 
     def add_user(self, name: str, role: str, password: str, department_code: str | None = None,
-                 display_name: str | None = None, email: str | None = None) -> Actor:
-        name = rules.require_text(name, "user name")
-        rules.require_choice(role, ROLES, "role")
-        if role == rules.DEPARTMENT_OWNER:
-            rules.require_choice(department_code, tuple(departments()), "department")
-        elif department_code is not None:
-            rules.require_choice(department_code, tuple(departments()), "department")
-        if len(password or "") < 8:
-            raise MissingField("password must have at least 8 characters")
-        with self.store.begin_write() as conn:
-            if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first():
-                raise WorkflowError(f"user {name} exists already")
-            conn.execute(users.insert().values(
-                name=name, display_name=display_name or name, role=role,
-                department_code=department_code, email=email,
-                password_hash=hash_password(password), created_at=self.now()))
-        return Actor(name, role, department_code)
+                 display_name: str | None = None, email: str | None = None,
+                 by: str = SYSTEM) -> Actor:
+        return self.accounts.add(name, role, password, department_code, display_name, email, by)
 
     def authenticate(self, name: str, password: str) -> Actor | None:
-        with self.store.begin_read() as conn:
-            row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
-        if row is None or not verify_password(password, row["password_hash"]):
-            return None
-        return Actor(row["name"], row["role"], row["department_code"])
+        return self.accounts.authenticate(name, password)
 
     def actor(self, name: str) -> Actor:
         with self.store.begin_read() as conn:
             return self._actor(conn, name)
 
     def users(self) -> list[dict[str, Any]]:
-        with self.store.begin_read() as conn:
-            rows = conn.execute(sa.select(users).order_by(users.c.name)).mappings().all()
-        return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
+        return self.accounts.users()
 
     def recipients(self) -> dict[str, list[str]]:
         """Department -> e-mail addresses of its department owners."""
@@ -204,9 +166,9 @@ class Workflow:
 
     @staticmethod
     def _actor(conn: sa.Connection, name: str) -> Actor:
-        row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
-        if row is None:
-            raise NotFound(f"unknown user {name!r}")
+        row = load_user(conn, name)
+        if row["disabled"]:
+            raise PermissionRefused(f"user {name} is disabled")
         return Actor(row["name"], row["role"], row["department_code"])
 
     # -- reading --------------------------------------------------------------------------
@@ -293,7 +255,8 @@ class Workflow:
     def acknowledge(self, issue_id: int, user: str, responsible: str,
                     expected_version: int | None = None) -> IssueView:
         def change(row, now):
-            return {"responsible": rules.require_text(responsible, "responsible person"),
+            return {"responsible": rules.require_text(responsible, "responsible person",
+                                                      rules.RESPONSIBLE_MAX),
                     "acknowledged_at": now}
         return self._act(issue_id, user, "acknowledge", change, expected_version)
 
