@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -36,8 +38,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:
-    """Wait until `url` answers; fail with the server's output when it exits first."""
+def wait_until_answering(url: str, process: subprocess.Popen, seconds: float,
+                         output: Path | None = None) -> None:
+    """Wait until `url` answers; fail with the server's output (its pipe, or the file
+    `output`) when it exits first."""
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -45,7 +49,8 @@ def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) ->
             return
         except OSError:
             if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
+                output = (output.read_text(errors="replace") if output else
+                          process.stdout.read().decode() if process.stdout else "")
                 raise RuntimeError(f"the server exited before {url} answered\n{output}") from None
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not answer within {seconds:.0f} s") from None
@@ -60,18 +65,23 @@ def served_board(home: Path, env_extra: dict[str, str] | None = None) -> Iterato
     """`qloop board` over `home` on a free port (waitress): its URL while the block runs,
     then the server is stopped. `env_extra`: more settings of its environment."""
     port = free_port()
-    process = subprocess.Popen(
-        [QLOOP, "board", "--home", str(home), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        env=clean_env({"QLOOP_BOARD_SECRET": BOARD_SECRET, **(env_extra or {})}))
+    # The server's output goes to a file: a pipe nobody reads would fill up with its log
+    # and stop the server mid-request.
+    output = Path(tempfile.mkdtemp(prefix="qloop-board-")) / "board.log"
+    with open(output, "wb") as log:
+        process = subprocess.Popen(
+            [QLOOP, "board", "--home", str(home), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=clean_env({"QLOOP_BOARD_SECRET": BOARD_SECRET, **(env_extra or {})}))
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(f"{url}/healthz", process, 60)
+        wait_until_answering(f"{url}/healthz", process, 60, output)
         yield url
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+        shutil.rmtree(output.parent, ignore_errors=True)
 
 
 def qloop_run(inbox: Path, home: Path, project: Path | None = None
