@@ -64,11 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"{command}: {err} (dates as YYYY-MM-DD, --from <= --to)", file=sys.stderr)
         return 2
-    from .lib.warm_dbt import serving as warm_dbt_serving
-
-    # The warm dbt server first: its imports of dbt overlap Dagster's below.
-    with warm_dbt_serving():
-        return _run_job(args, settings, command, run_config)
+    return _run_job(args, settings, command, run_config)
 
 
 def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_config: dict) -> int:

@@ -300,7 +300,6 @@ def test_a_run_killed_while_loading_leaves_warehouse_and_snapshot_intact(corpus)
             time.sleep(0.02)
         time.sleep(0.5)  # a few files committed, more to come
         assert proc.poll() is None, "the run ended before it could be killed"
-        # dbt runs as `qloop-dbt` (warm) or `dbt`
         assert not any("dbt" in name for name in _children(proc.pid)), "killed too late: dbt had started"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)

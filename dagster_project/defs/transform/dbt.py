@@ -1,24 +1,20 @@
 """The dbt project as Dagster assets: asset key = table name, group from the model's folder."""
 
-import contextlib
 import functools
 import json
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dbt.version import __version__ as dbt_core_version
-from packaging import version
 
 from ...lib import unchanged_nodes
 from ...lib.dbt_state import BUILD, build_args, project_fingerprint, record_build, start_build
 from ...lib.quality.validate import preload_gx
 from ...lib.settings import DBT_PROJECT_DIR
-from ...lib.warm_dbt import serving as warm_dbt_serving
 from ..resources import QualityLoopPaths
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -168,45 +164,11 @@ def qualityloop_dbt_after_detection(context: dg.AssetExecutionContext, dbt: DbtC
     yield from _dbt_build(context, dbt, paths)
 
 
-class QualityLoopDbtCli(DbtCliResource):
-    """dagster-dbt's resource, with dbt warm and without three costs a run does not need.
-
-    dbt is `qloop-dbt`, which hands each invocation to a server that imported dbt once
-    for the run (`lib/warm_dbt.py`): ~2-3 s of imports saved per invocation, two a run.
-    Not needed either (~4 s a run):
-    - `dbt --version` in a subprocess to learn the version: it is the dbt-core installed
-      beside this interpreter, which Python knows;
-    - a dbt adapter built inside Dagster (profile, macros) before each invocation: it only
-      serves row counts and column metadata, which this project does not fetch;
-    - dbt's debug log file (`--log-level-file none`): it formats and writes every query
-      dbt sends, under a lock its worker threads contend for. dbt's info-level events still
-      reach the run's log (`<home>/runs/<run id>.log`) through dagster-dbt."""
-
-    @property
-    def _cli_version(self) -> version.Version:
-        return version.parse(dbt_core_version)
-
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
-        return None
-
-    @contextlib.contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Any]:
-        # Started with the run's resources (unless `qloop run` started it already), so its
-        # imports overlap the ingest step.
-        def cold(log: str) -> None:
-            context.log.warning(f"dbt runs cold: the warm dbt server did not start\n{log}")
-
-        with warm_dbt_serving(cold), super().yield_for_execution(context) as resource:
-            yield resource
-
-
 def dbt_resource() -> DbtCliResource:
-    # qloop-dbt beside this interpreter (a venv that is not activated is not on PATH):
-    # dbt itself, served warm while a run's resources are up. A checkout installed before
-    # qloop-dbt existed (no `make setup` since) has only dbt: cold, but it runs.
-    dbt_executable = Path(sys.executable).with_name("qloop-dbt")
-    if not dbt_executable.exists():
-        dbt_executable = dbt_executable.with_name("dbt")
-    return QualityLoopDbtCli(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
-                             dbt_executable=str(dbt_executable),
-                             global_config_flags=["--log-level-file", "none"])
+    """dagster-dbt's resource as documented: the dbt beside this interpreter (a venv that is
+    not activated is not on PATH). dbt's debug log file is off (`--log-level-file none`, a
+    dbt flag): it formats and writes every query dbt sends; dbt's info-level events still
+    reach the run's log through dagster-dbt."""
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=str(Path(sys.executable).with_name("dbt")),
+                          global_config_flags=["--log-level-file", "none"])
