@@ -80,3 +80,15 @@ def test_dbt_runs_through_dagster_dbts_own_resource():
     # dbt's debug log file is off, by dbt's own flag; its info events reach the run log
     assert resource.global_config_flags == ["--log-level-file", "none"]
 
+
+def test_no_private_dagster_or_dagster_dbt_name_is_used():
+    """The project's code imports nothing from dagster._core or a private dagster-dbt module
+    and overrides no underscore method of theirs."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    private = re.compile(r"^\s*(from|import)\s+(dagster\._|dagster_dbt\.\S*\b_)|"
+                         r"^\s*def _(cli_version|initialize_dbt_core_adapter)\b", re.M)
+    for path in [*(root / "dagster_project").rglob("*.py"), *(root / "dashboards").rglob("*.py")]:
+        assert not private.search(path.read_text(encoding="utf-8")), path

@@ -63,24 +63,28 @@ class Settings:
 
 
 DAGSTER_YAML = """\
-# Written by QualityLoop: run storage lives here (SQLite), telemetry is off.
-# Dagster's SQLite layout (history/, schedules/), with event writes that reuse their
-# engine and skip the fsync (dagster_project/defs/storage.py).
+# Written by QualityLoop (docs/deployment.md): Dagster's own SQLite storage in this folder,
+# telemetry off.
 storage:
-  custom:
-    module: dagster_project.defs.storage
-    class: QualityLoopSqliteStorage
-    config:
-      base_dir:
-        env: DAGSTER_HOME
+  sqlite:
+    base_dir:
+      env: DAGSTER_HOME
 telemetry:
   enabled: false
 """
 # What earlier versions wrote: a home still holding one of them exactly gets the current one.
-# A file someone edited (e.g. a run queue added, docs/deployment.md) is theirs: kept.
+# A file someone edited (e.g. PostgreSQL storage, docs/deployment.md) is theirs: kept.
+# The custom storage of an earlier version kept Dagster's SQLite layout (history/,
+# schedules/ under DAGSTER_HOME), which `storage: sqlite:` reads as it is: no run is lost.
 EARLIER_DAGSTER_YAMLS = (
     "# Written by QualityLoop: run storage lives here (SQLite), telemetry is off.\n"
     "telemetry:\n  enabled: false\n",
+    "# Written by QualityLoop: run storage lives here (SQLite), telemetry is off.\n"
+    "# Dagster's SQLite layout (history/, schedules/), with event writes that reuse their\n"
+    "# engine and skip the fsync (dagster_project/defs/storage.py).\n"
+    "storage:\n  custom:\n    module: dagster_project.defs.storage\n"
+    "    class: QualityLoopSqliteStorage\n    config:\n      base_dir:\n"
+    "        env: DAGSTER_HOME\ntelemetry:\n  enabled: false\n",
 )
 
 
