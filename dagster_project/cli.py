@@ -71,7 +71,7 @@ def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_con
     import dagster as dg
 
     from .definitions import PIPELINE_JOB, defs
-    from .lib.dbt_state import FULL_REFRESH_TAG
+    from .defs.transform.dbt import FULL_REFRESH_TAG
     from .lib.ingest import FileResult
     from .lib.summary import render_summary
     from .lib.warehouse import connect

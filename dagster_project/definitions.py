@@ -33,6 +33,7 @@ closure_lists_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+paths = QualityLoopPaths.from_env()
 defs = dg.Definitions(
     assets=[raw_landing, qualityloop_dbt_models, quality_suites, kpi_snapshot_export, rem_issues,
             qualityloop_dbt_after_detection, horizontal_assessment_export, closure_lists,
@@ -40,5 +41,5 @@ defs = dg.Definitions(
     asset_checks=[quality_checks],
     jobs=[pipeline_job, closure_lists_job],
     **AUTOMATION,
-    resources={"paths": QualityLoopPaths.from_env(), "dbt": dbt_resource()},
+    resources={"paths": paths, "dbt": dbt_resource(paths.settings)},
 )

@@ -24,6 +24,15 @@ def sample_home(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     return home, result
 
 
+@pytest.fixture(scope="session")
+def small_inbox(tmp_path_factory) -> Path:
+    """Three days of generated extracts (`qloop generate --days 3`): a quick real run."""
+    inbox = tmp_path_factory.mktemp("small-inbox")
+    made = qloop("generate", "--out", str(inbox), "--days", "3")
+    assert made.returncode == 0, made.stderr
+    return inbox
+
+
 # -- the board, served for real and driven by Debian's chromium --------------------------
 
 import shutil

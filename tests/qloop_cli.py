@@ -108,3 +108,14 @@ def dbt(*args: str, warehouse: Path, target: Path, project: Path,
                DBT_TARGET_PATH=str(target))
     return subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--profiles-dir", "."],
                           cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def kpi_values(home: Path) -> list[tuple]:
+    """Every row of a home's fct_kpi_values, in one order."""
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute("select * from fct_kpi_values order by all").fetchall()
+    finally:
+        con.close()

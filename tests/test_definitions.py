@@ -73,10 +73,14 @@ def test_dbt_runs_through_dagster_dbts_own_resource():
     from dagster_dbt import DbtCliResource
 
     from dagster_project.defs.transform.dbt import dbt_resource
+    from dagster_project.lib.settings import Settings
 
-    resource = dbt_resource()
+    settings = Settings(home=Path("/srv/qloop"), inbox=Path("/srv/inbox"))
+    resource = dbt_resource(settings)
     assert type(resource) is DbtCliResource
     assert resource.dbt_executable == str(Path(sys.executable).with_name("dbt"))
+    # dbt's --state artifacts of the home: the manifest of its last completed build
+    assert resource.state_path == "/srv/qloop/dbt-state"
     # dbt's debug log file is off, by dbt's own flag; its info events reach the run log
     assert resource.global_config_flags == ["--log-level-file", "none"]
 

@@ -147,53 +147,6 @@ def test_a_corrected_redelivery_drops_the_record_it_no_longer_has(runs):
                   [runs["extra_call"]])[0][0] == 0
 
 
-def test_a_run_of_daily_files_leaves_out_what_only_unchanged_files_feed(runs):
-    """Run 2 brought daily files only: the models and seeds built from the reference and
-    monthly files and the seeds alone were left out, with the tests over them alone; the
-    tests across them and the daily models ran (lib/unchanged_nodes.py)."""
-    first, second, _ = runs["built"]
-    left_out = first.keys() - second.keys()
-    assert {n for n in left_out if first[n] != "test"} == UNCHANGED_MODELS_AND_SEEDS
-    assert {"unique_int_agents_agent_id", "unique_kpi_catalog_kpi_code",
-            "relationships_int_stores_city_code__city_code__ref_int_cities_"} <= left_out
-    assert {"stg_cc__calls", "int_calls", "int_as_of", "fct_kpi_drilldown",
-            "relationships_int_calls_agent_id__agent_id__ref_int_agents_",
-            "relationships_fct_kpi_values_kpi_code__kpi_code__ref_kpi_catalog_"} <= second.keys()
-    assert second.keys() <= first.keys()
-
-
-def test_a_left_out_tests_check_carries_its_last_result_over(runs, monkeypatch):
-    """Run 2's left-out tests still report to Dagster: the result of the run that last ran
-    them, marked as carried over; Dagster printed no warning of a check without a result."""
-    import dagster as dg
-
-    second = runs["outputs"][1]
-    assert "emitted no result" not in second.stdout + second.stderr
-    monkeypatch.setenv("DAGSTER_HOME", str(runs["home"] / "dagster"))
-    with dg.DagsterInstance.get() as instance:
-        key = dg.AssetCheckKey(dg.AssetKey("int_cities"), "unique_int_cities_city_code")
-        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=3)
-    # newest first: runs 3 and 2 carried over the result of run 1, which ran the test
-    evaluations = [r.event.dagster_event.event_specific_data for r in history]
-    assert [e.passed for e in evaluations] == [True, True, True]
-    first_run = history[2].run_id
-    for evaluation in evaluations[:2]:
-        assert evaluation.metadata["qloop/unchanged"].text == (
-            f"not run again: what it tests is unchanged since run {first_run}, "
-            "whose result (pass) this is")
-    assert "qloop/unchanged" not in evaluations[2].metadata
-
-
-def test_a_changed_reference_file_rebuilds_what_it_feeds(runs):
-    """Run 3 re-delivered ref_agent: its models and their tests ran again, the other
-    reference models stayed left out."""
-    _, second, third = runs["built"]
-    assert {"stg_ref__agents", "int_agents", "unique_int_agents_agent_id",
-            "relationships_int_agents_team_id__team_id__ref_int_teams_"} <= third.keys() - second.keys()
-    assert not {"stg_ref__cities", "int_cities", "int_teams", "int_stores", "kpi_catalog",
-                "unique_int_teams_team_id"} & third.keys()
-
-
 def test_left_out_nodes_stop_no_step_that_reads_them(runs):
     """The quality suites, detection and the after-detection build read reference models:
     they ran in each of the three runs."""

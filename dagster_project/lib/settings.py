@@ -61,6 +61,11 @@ class Settings:
         """dbt artifacts of pipeline runs (reused, so dbt parses only what changed)."""
         return self.home / "dbt-target"
 
+    @property
+    def dbt_state(self) -> Path:
+        """The manifest of the last completed main dbt build (dbt's `--state`)."""
+        return self.home / "dbt-state"
+
 
 DAGSTER_YAML = """\
 # Written by QualityLoop (docs/deployment.md): Dagster's own SQLite storage in this folder,

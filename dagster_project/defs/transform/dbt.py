@@ -1,25 +1,30 @@
-"""The dbt project as Dagster assets: asset key = table name, group from the model's folder."""
+"""The dbt project as Dagster assets: asset key = table name, group from the model's folder.
 
-import functools
-import json
+The main build is `dbt build` of every model, seed and data test (unit tests run in CI).
+Its incremental models read their own state from their tables. What dbt cannot tell from
+the tables is a change of the project itself: a changed model must not keep rows its
+previous SQL wrote. So the manifest of the last completed whole main build is kept per
+home (`<home>/dbt-state/manifest.json`, dbt's `--state` artifacts), and a build compares
+the project with it (dbt's `state:modified+`): what changed and what depends on it is
+rebuilt with `--full-refresh`, the rest incrementally.
+"""
+
+import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from ...lib import unchanged_nodes
-from ...lib.dbt_state import BUILD, build_args, project_fingerprint, record_build, start_build
 from ...lib.quality.validate import preload_gx
-from ...lib.settings import DBT_PROJECT_DIR
+from ...lib.settings import DBT_PROJECT_DIR, Settings
 from ..resources import QualityLoopPaths
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
-
 
 
 class QualityLoopTranslator(DagsterDbtTranslator):
@@ -42,133 +47,156 @@ class QualityLoopTranslator(DagsterDbtTranslator):
         return "transform"
 
 
+TRANSLATOR = QualityLoopTranslator()
+
 # The models that rank issue handling read `rem_issues`, which the detection asset writes
 # after the KPI marts: they are built by a second dbt invocation.
 AFTER_DETECTION_TAG = "after_detection"
 AFTER_DETECTION = f"tag:{AFTER_DETECTION_TAG}"
 
-
-def _unchanged_outputs(context: dg.AssetExecutionContext, unchanged: list[str]):
-    """The left-out models and seeds are as the last build left them, and current: their
-    outputs let the steps that read them run (Dagster skips a step whose input is missing)."""
-    manifest = _manifest()
-    for unique_id in unchanged:  # parents first
-        name = manifest["nodes"][unique_id]["name"]
-        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(
-            dg.AssetKey(name)), metadata={"qloop/unchanged": dg.MetadataValue.text(
-                "not rebuilt: built from the same deliveries and dbt project as before")})
-
-
-def _carried_over_checks(context: dg.AssetExecutionContext,
-                         results: list[unchanged_nodes.LastTestResult]):
-    """A left-out test's asset check gets the result of the last build that ran it (what it
-    tests has not changed since), marked as carried over. Without a result, Dagster would
-    warn on every daily run that a blocking check emitted nothing."""
-    check_keys = {spec.key.name: spec.key for spec in context.assets_def.check_specs}
-    for result in results:
-        key = check_keys.get(result.name)
-        if key is None:  # an after-detection test: the other step's check
-            continue
-        metadata = {"qloop/unchanged": dg.MetadataValue.text(
-            f"not run again: what it tests is unchanged since run {result.run_id}, "
-            f"whose result ({result.status}) this is")}
-        if result.failures is not None:
-            metadata["dagster_dbt/failed_row_count"] = result.failures
-        yield dg.AssetCheckResult(
-            asset_key=key.asset_key, check_name=key.name, passed=result.status == "pass",
-            severity=(dg.AssetCheckSeverity.WARN if result.status == "warn"
-                      else dg.AssetCheckSeverity.ERROR),
-            metadata=metadata)
+# `qloop run --full-refresh`, or this tag on a run launched from the Dagster UI.
+FULL_REFRESH_TAG = "qloop/full_refresh"
+# Unit tests run in CI (`make test`), not in every pipeline run: they test the SQL.
+BUILD = ("build", "--exclude-resource-type", "unit_test")
+# A full build is a few big models (staging parses every delivery, the entities
+# de-duplicate tens of millions of keys), each using both cores inside DuckDB while it
+# computes, but only about one and a half while it writes its table. Two at a time fill
+# the cores; four (profiles.yml, for the ~190 small nodes of a daily build) only compete
+# for them and the memory budget: the month's dbt step took 71.6-73.1 s with two threads,
+# 96.7-112.5 s with four (docs/performance.md).
+FULL_BUILD = (*BUILD, "--full-refresh", "--threads", "2")
+# dbt's state selector: the nodes whose definition differs from the state manifest's, and
+# every node downstream of them.
+CHANGED = "state:modified+"
 
 
-@functools.cache
-def _manifest() -> dict[str, Any]:
-    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+class _Tally:
+    """What a step's dbt invocations produced of what the step was asked for (its selected
+    assets and checks)."""
+
+    def __init__(self, context: dg.AssetExecutionContext):
+        self.context = context
+        self.asked = {*context.selected_asset_keys, *context.selected_asset_check_keys}
+        self.built: set = set()
+
+    def add(self, event) -> None:
+        if isinstance(event, dg.Output):
+            key = self.context.asset_key_for_output(event.output_name)
+        elif isinstance(event, dg.AssetCheckResult):
+            key = dg.AssetCheckKey(event.asset_key, event.check_name)
+        else:
+            return
+        self.built.add(key)
+
+    @property
+    def missing(self) -> set:
+        return self.asked - self.built
 
 
-def _whole_selection(context: dg.AssetExecutionContext) -> bool:
-    """Not a subset chosen in the UI: every asset and check of the dbt op (dagster-dbt's
-    own test for a subsetted execution)."""
-    assets_def = context.assets_def
-    return (assets_def.keys_by_output_name == assets_def.node_keys_by_output_name
-            and assets_def.check_specs_by_output_name == assets_def.node_check_specs_by_output_name)
-
-
-def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: QualityLoopPaths,
-               incremental_models: bool = False):
-    """dbt build of the selected models (unit tests run in CI, not in every pipeline run).
-    With incremental_models, decides whether they are rebuilt in full (lib/dbt_state.py)
-    and leaves out the nodes whose inputs have not changed (lib/unchanged_nodes.py)."""
-    settings = paths.settings
-    # One target folder per home, reused by every run, so dbt's partial parsing works
-    # (a fresh folder costs a full parse each run). Runs of one home never overlap:
-    # the warehouse file admits one writer.
-    target = settings.dbt_target
-    unchanged: list[str] = []
-    carried_over: list[unchanged_nodes.LastTestResult] = []
-    if incremental_models:
-        args, reason = build_args(settings, context.run.tags)
-        if reason:
-            context.log.info(f"incremental models rebuilt in full: {reason}")
-        manifest, project = _manifest(), project_fingerprint()
-        versions = unchanged_nodes.source_versions(settings.warehouse)
-        if not reason and _whole_selection(context):
-            record = unchanged_nodes.read_record(settings)
-            unchanged = unchanged_nodes.unchanged_nodes(manifest, record, versions, project)
-            carried_over = unchanged_nodes.last_results_of_left_out_tests(
-                manifest, unchanged, record)
-            args += unchanged_nodes.leave_out_args(manifest, unchanged, AFTER_DETECTION_TAG)
-            if unchanged:
-                names = ", ".join(sorted(manifest["nodes"][u]["name"] for u in unchanged))
-                context.log.info(f"left out, built from unchanged inputs (with the tests over "
-                                 f"them alone): {names}")
-        start_build(settings)
+def _stream(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings,
+            args: list[str], tally: _Tally, name: str = "", own_selection: bool = False
+            ) -> Iterator:
+    """One dbt invocation, its events streamed as the step's outputs and check results. Its
+    run_results.json is kept with the run's other reports (`<run>.<step>[.<name>].run_results
+    .json`). dagster-dbt adds the step's selection to `args` (every node of the step, or
+    the subset chosen in the UI); with own_selection, `args` select alone."""
+    # One target folder per home, reused by every run, so dbt's partial parsing works (a
+    # fresh folder costs a full parse each run).
+    if own_selection:
+        invocation = dbt.cli(args, manifest=dbt_project.manifest_path,
+                             dagster_dbt_translator=TRANSLATOR, target_path=settings.dbt_target)
+        events = (event for raw in invocation.stream_raw_events()
+                  for event in raw.to_default_asset_events(
+                      manifest=invocation.manifest, dagster_dbt_translator=TRANSLATOR,
+                      context=context, target_path=invocation.target_path))
     else:
-        args = list(BUILD)
+        events = dbt.cli(args, context=context, target_path=settings.dbt_target).stream()
     try:
-        # First: Dagster wants a multi-asset's outputs in topological order, and a left-out
-        # node is built only from left-out nodes.
-        yield from _unchanged_outputs(context, unchanged)
-        yield from _carried_over_checks(context, carried_over)
-        yield from dbt.cli(args, context=context, target_path=target).stream()
-        if incremental_models:
-            unchanged_nodes.write_record(settings, manifest, versions, project,
-                                         target / "run_results.json", context.run_id)
-            record_build(settings)
+        for event in events:
+            tally.add(event)
+            yield event
     finally:
-        # Keep the per-model timings and test results with the run's other reports.
-        run_results = target / "run_results.json"
+        run_results = settings.dbt_target / "run_results.json"
         if run_results.exists():
             settings.runs.mkdir(parents=True, exist_ok=True)
-            step = context.op_def.name
-            shutil.copyfile(run_results, settings.runs / f"{context.run_id}.{step}.run_results.json")
+            suffix = f".{name}" if name else ""
+            shutil.copyfile(run_results, settings.runs /
+                            f"{context.run_id}.{context.op_def.name}{suffix}.run_results.json")
+
+
+def _save_state(dbt: DbtCliResource, settings: Settings) -> None:
+    """The manifest of the build that just completed becomes the home's state (atomically:
+    a build killed meanwhile leaves the previous one)."""
+    state = Path(dbt.state_path)
+    state.mkdir(parents=True, exist_ok=True)
+    tmp = state / f".manifest.json.{os.getpid()}.tmp"
+    shutil.copyfile(settings.dbt_target / "manifest.json", tmp)
+    tmp.replace(state / "manifest.json")
+
+
+def _main_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: QualityLoopPaths):
+    settings = paths.settings
+    whole = (context.selected_asset_keys == qualityloop_dbt_models.keys
+             and context.selected_asset_check_keys
+             == {spec.key for spec in qualityloop_dbt_models.check_specs})
+    asked = context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
+    state = [] if asked else list(dbt.get_state_args())  # [] until a build has completed here
+    tally = _Tally(context)
+    if not state:
+        context.log.info("dbt build in full (--full-refresh): " + (
+            "asked for" if asked else "no completed build of this home to compare the dbt "
+                                      "project with"))
+        yield from _stream(context, dbt, settings, list(FULL_BUILD), tally)
+    else:
+        # What the project did not change, incrementally; what it changed is left out ...
+        yield from _stream(context, dbt, settings, [*BUILD, *state, "--exclude", CHANGED], tally)
+        changed = tally.missing
+        if changed and whole:
+            # ... and rebuilt in full after its parents (nothing left out above depends on
+            # it: a node downstream of a changed one is itself in state:modified+).
+            context.log.info(f"the dbt project changed since the last completed build: "
+                             f"{len(changed)} nodes (what changed and what depends on it) are "
+                             "rebuilt in full (--full-refresh)")
+            yield from _stream(context, dbt, settings,
+                               [*FULL_BUILD, *state, "--select", CHANGED, "--exclude",
+                                AFTER_DETECTION], tally, name="changed", own_selection=True)
+        elif changed:
+            names = ", ".join(sorted(key.to_user_string() for key in changed))
+            context.log.warning(
+                f"not built: {names}: the dbt project changed since the last completed build "
+                "of this home, and a selection of the dbt assets does not rebuild what changed "
+                f"in full. Run the whole job, or launch this selection with the tag "
+                f"{FULL_REFRESH_TAG}=true.")
+    if whole:
+        _save_state(dbt, settings)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, exclude=AFTER_DETECTION,
-            dagster_dbt_translator=QualityLoopTranslator())
+            dagster_dbt_translator=TRANSLATOR)
 def qualityloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                            paths: QualityLoopPaths):
     """Staging, entities, the KPI marts, quality marts, breach signals and control charts."""
     # While dbt works in its own process, this one mostly waits: import Great Expectations
     # for the quality step now (not at start-up, where it would slow the run's launch).
     preload_gx()
-    yield from _dbt_build(context, dbt, paths, incremental_models=True)
+    yield from _main_build(context, dbt, paths)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, select=AFTER_DETECTION,
-            name="qualityloop_dbt_after_detection", dagster_dbt_translator=QualityLoopTranslator())
+            name="qualityloop_dbt_after_detection", dagster_dbt_translator=TRANSLATOR)
 def qualityloop_dbt_after_detection(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                                     paths: QualityLoopPaths):
     """The horizontal assessment and the closed issues' satisfaction post-evaluation, over the
-    issue copy the detection step refreshed."""
-    yield from _dbt_build(context, dbt, paths)
+    issue copy the detection step refreshed (tables, rebuilt whole every run)."""
+    yield from _stream(context, dbt, paths.settings, list(BUILD), _Tally(context))
 
 
-def dbt_resource() -> DbtCliResource:
+def dbt_resource(settings: Settings) -> DbtCliResource:
     """dagster-dbt's resource as documented: the dbt beside this interpreter (a venv that is
-    not activated is not on PATH). dbt's debug log file is off (`--log-level-file none`, a
-    dbt flag): it formats and writes every query dbt sends; dbt's info-level events still
-    reach the run's log through dagster-dbt."""
+    not activated is not on PATH), the home's state folder for `--state`. dbt's debug log
+    file is off (`--log-level-file none`, a dbt flag): it formats and writes every query dbt
+    sends; dbt's info-level events still reach the run's log through dagster-dbt."""
     return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
                           dbt_executable=str(Path(sys.executable).with_name("dbt")),
+                          state_path=str(settings.dbt_state),
                           global_config_flags=["--log-level-file", "none"])
