@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import gc
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -277,10 +276,7 @@ def report_unexpected(err: BaseException) -> int:
 
 
 def console() -> None:
-    """The `qloop` command. A pipeline run leaves ~600k objects of Dagster, dbt and Great
-    Expectations behind; Python's own teardown of them takes ~2 s after the summary is
-    printed. By then everything is written and closed (warehouse, issue store, Dagster's
-    storage: each in a `with` block), so a run exits at once; other commands exit as usual."""
+    """The `qloop` command."""
     args = build_parser().parse_args()
     try:
         code = args.func(args)
@@ -289,11 +285,6 @@ def console() -> None:
         code = 130
     except Exception as err:  # noqa: BLE001 - whatever it is, no traceback on the console
         code = report_unexpected(err)
-    if args.func is cmd_run:
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
     sys.exit(code)
 
 
