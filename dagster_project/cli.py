@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import gc
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -63,7 +64,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"{command}: {err} (dates as YYYY-MM-DD, --from <= --to)", file=sys.stderr)
         return 2
-    return _run_job(args, settings, command, run_config)
+    from .lib.progress import PROGRESS
+
+    # Progress on the terminal as the run goes (stderr, bound now: while the job executes,
+    # stdout and stderr are its log file); the summary on stdout at the end.
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    PROGRESS.addHandler(terminal)
+    try:
+        return _run_job(args, settings, command, run_config)
+    finally:
+        PROGRESS.removeHandler(terminal)
 
 
 def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_config: dict) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -112,8 +113,10 @@ def test_a_failed_run_says_which_step_and_why_in_one_line_and_keeps_the_last_goo
     result = qloop_run(SAMPLE, home, project)
 
     assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    # the progress lines of the run as it went (hh:mm:ss ...), then one line: the failure
+    *progress, last = result.stderr.strip().splitlines()
+    assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in progress), result.stderr
+    lines = [last]
     assert "qualityloop_dbt_models" in lines[0] and "fct_kpi_values" in lines[0], lines[0]
     assert "Log: " in lines[0] and Path(lines[0].rsplit("Log: ", 1)[1]).is_file()
     assert "Traceback" not in result.stdout + result.stderr

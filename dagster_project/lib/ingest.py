@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -279,9 +280,11 @@ def _known_deliveries(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
 
 
 def load_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, run_id: str,
-               backfill: Backfill | None = None, workers: int = LANDING_WORKERS) -> list[FileResult]:
+               backfill: Backfill | None = None, workers: int = LANDING_WORKERS,
+               progress: Callable[[int, int], object] | None = None) -> list[FileResult]:
     """Land every new or re-delivered file of the inbox (and, in a backfill, every file of
-    its dates); return what became of each file, in file name order."""
+    its dates); return what became of each file, in file name order. `progress(done, total)`
+    is called as files are done, in that order."""
     ensure_schema(con)
     in_force, rejected = _known_deliveries(con)
 
@@ -293,8 +296,13 @@ def load_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, run_id: str,
             cursor.close()
 
     paths = sorted(p for p in inbox.iterdir() if p.is_file())
+    results: list[FileResult] = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landing") as pool:
-        return list(pool.map(load, paths))
+        for result in pool.map(load, paths):
+            results.append(result)
+            if progress is not None:
+                progress(len(results), len(paths))
+    return results
 
 
 def _load_one(con, path: Path, run_id: str, in_force: dict, rejected: dict,

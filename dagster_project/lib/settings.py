@@ -68,12 +68,16 @@ class Settings:
 
 
 DAGSTER_YAML = """\
-# Written by QualityLoop (docs/deployment.md): Dagster's own SQLite storage in this folder,
+# Written by QualityLoop (docs/deployment.md): Dagster's own SQLite storage in this folder;
+# the runs' progress lines (Python logger qualityloop.progress) kept with their events;
 # telemetry off.
 storage:
   sqlite:
     base_dir:
       env: DAGSTER_HOME
+python_logs:
+  managed_python_loggers:
+    - qualityloop.progress
 telemetry:
   enabled: false
 """

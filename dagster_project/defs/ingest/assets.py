@@ -9,6 +9,7 @@ import dagster as dg
 
 from ...lib.extracts import ENTITIES
 from ...lib.ingest import Backfill, load_inbox
+from ...lib.progress import Count
 from ...lib.warehouse import DELIVERIES_TABLE, FILES_TABLE, UNPARSED_TABLE, connect
 from ..resources import QualityLoopPaths
 
@@ -49,7 +50,8 @@ def raw_landing(context: dg.AssetExecutionContext, config: LandingConfig, paths:
         context.log.info(f"backfill: the inbox files of {backfill.first} .. {backfill.last} are landed again")
     con = connect(settings.warehouse)
     try:
-        results = load_inbox(con, settings.inbox, context.run_id, backfill)
+        results = load_inbox(con, settings.inbox, context.run_id, backfill,
+                             progress=Count("files landed").update)
         landed = dict(con.execute(
             "select entity, sum(rows_landed) from raw_files group by entity").fetchall())
     finally:

@@ -8,6 +8,7 @@ import dagster as dg
 
 from ...lib.alerts import raise_alert
 from ...lib.extracts import ENTITIES
+from ...lib.progress import PROGRESS
 from ...lib.quality.run import (
     EXPECTATION_RESULTS, FRESHNESS, SUITE_RESULTS, quality_report_path, run_quality,
 )
@@ -44,11 +45,14 @@ def quality_suites(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
     """Run the suites in expectations/ (GX over DuckDB metric frames), freshness per
     source; build the Data Docs and the run's rejects CSV."""
     settings = paths.settings
+    PROGRESS.info(f"quality suites: running {len(SUITES)}")
     con = connect(settings.warehouse)
     try:
         report = run_quality(con, settings.home, settings.runs, context.run_id)
     finally:
         con.close()
+    PROGRESS.info(f"quality suites: {report['suite_count']} run, {report['blocking_failed']} "
+                  f"blocking and {report['warnings_failed']} warning expectation(s) failed")
     if report["withheld_sources"]:
         message = (f"blocking expectations failed: KPIs of {', '.join(report['withheld_sources'])} "
                    "are not published from this run")

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from ...lib.progress import PROGRESS
 from ...lib.remediation.assessment import export_assessment
 from ...lib.remediation.loop import detect_and_verify, workflow_session, write_closure_lists
 from ...lib.remediation.post_evaluation import LOG_TABLE, act_on_post_evaluations
@@ -29,11 +30,14 @@ def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
     """Detection (R1-R3 open issues, R4 warnings), verification of fixes, reopening; then
     the issue store's issues and change register copied into the warehouse."""
     settings = paths.settings
+    PROGRESS.info("detection: breaches and fixes checked against the issue store")
     with workflow_session(settings) as workflow:
         run = detect_and_verify(settings, workflow)
     report = settings.runs / f"{context.run_id}.remediation.json"
     report.write_text(json.dumps(run.as_dict(), indent=2), encoding="utf-8")
     d, v = run.detection, run.verification
+    PROGRESS.info(f"detection: {len(d.opened)} issue(s) opened, {len(v.verified)} verified, "
+                  f"{len(d.reopened) + len(v.reopened)} reopened; {run.active} active")
     yield dg.MaterializeResult(asset_key="rem_issues", metadata={
         "opened": len(d.opened), "evidence_added": d.evidence_added,
         "severity_raised": d.severity_raised, "reopened": len(d.reopened) + len(v.reopened),
@@ -59,6 +63,8 @@ def horizontal_assessment_export(paths: QualityLoopPaths) -> dg.MaterializeResul
         files = export_assessment(con, settings.exports)
     finally:
         con.close()
+    PROGRESS.info(f"exports: ranking of {len(files)} month(s)"
+                  + (f", latest {max(files).name}" if files else ""))
     return dg.MaterializeResult(metadata={"files": [str(f) for f in files]})
 
 
@@ -92,6 +98,8 @@ def rem_post_evaluations(context: dg.AssetExecutionContext,
     settings = paths.settings
     with workflow_session(settings) as workflow:
         run = act_on_post_evaluations(settings, workflow)
+    PROGRESS.info(f"exports: post-evaluation, {run.notified} verdict(s) sent, "
+                  f"{len(run.detection.opened)} issue(s) opened")
     for delivery in run.deliveries:
         if not delivery.ok:
             context.log.warning(f"post-evaluation of {delivery.department_code} not mailed: "

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from ...lib.progress import PROGRESS
 from ...lib.quality.run import SUITE_RESULTS, withheld_sources
 from ...lib.snapshot import export_snapshot
 from ...lib.warehouse import connect
@@ -30,7 +31,9 @@ def kpi_snapshot_export(context: dg.AssetExecutionContext, paths: QualityLoopPat
                                 f"{w['kept_rows']} rows kept from run {w['kept_from_run']}")
     if files is None:
         context.log.warning("no daily extract loaded yet: no as-of time, no snapshot")
+        PROGRESS.info("exports: no group snapshot (no daily extract loaded yet)")
         return dg.MaterializeResult(metadata={"written": False})
+    PROGRESS.info(f"exports: group snapshot {files.data.name} ({files.rows} rows)")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(files.data)),
         "rows": files.rows, "size_bytes": files.size_bytes, "sha256": files.sha256,

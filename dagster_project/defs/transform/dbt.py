@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ...lib.progress import Count
 from ...lib.quality.validate import preload_gx
 from ...lib.settings import DBT_PROJECT_DIR, Settings
 from ..resources import QualityLoopPaths
@@ -72,12 +73,13 @@ CHANGED = "state:modified+"
 
 class _Tally:
     """What a step's dbt invocations produced of what the step was asked for (its selected
-    assets and checks)."""
+    assets and checks), told as progress: `dbt nodes n of N`."""
 
-    def __init__(self, context: dg.AssetExecutionContext):
+    def __init__(self, context: dg.AssetExecutionContext, what: str):
         self.context = context
         self.asked = {*context.selected_asset_keys, *context.selected_asset_check_keys}
         self.built: set = set()
+        self.count = Count(what, len(self.asked))
 
     def add(self, event) -> None:
         if isinstance(event, dg.Output):
@@ -86,7 +88,9 @@ class _Tally:
             key = dg.AssetCheckKey(event.asset_key, event.check_name)
         else:
             return
-        self.built.add(key)
+        if key in self.asked and key not in self.built:
+            self.built.add(key)
+            self.count.advance()
 
     @property
     def missing(self) -> set:
@@ -141,7 +145,7 @@ def _main_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Q
              == {spec.key for spec in qualityloop_dbt_models.check_specs})
     asked = context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
     state = [] if asked else list(dbt.get_state_args())  # [] until a build has completed here
-    tally = _Tally(context)
+    tally = _Tally(context, "dbt nodes")
     if not state:
         context.log.info("dbt build in full (--full-refresh): " + (
             "asked for" if asked else "no completed build of this home to compare the dbt "
@@ -188,7 +192,8 @@ def qualityloop_dbt_after_detection(context: dg.AssetExecutionContext, dbt: DbtC
                                     paths: QualityLoopPaths):
     """The horizontal assessment and the closed issues' satisfaction post-evaluation, over the
     issue copy the detection step refreshed (tables, rebuilt whole every run)."""
-    yield from _stream(context, dbt, paths.settings, list(BUILD), _Tally(context))
+    yield from _stream(context, dbt, paths.settings, list(BUILD),
+                       _Tally(context, "dbt nodes after detection"))
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
