@@ -65,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{command}: {err} (dates as YYYY-MM-DD, --from <= --to)", file=sys.stderr)
         return 2
     from .lib.progress import PROGRESS
+    from .lib.run_lock import one_run_at_a_time
 
     # Progress on the terminal as the run goes (stderr, bound now: while the job executes,
     # stdout and stderr are its log file); the summary on stdout at the end.
@@ -72,7 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     terminal.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     PROGRESS.addHandler(terminal)
     try:
-        return _run_job(args, settings, command, run_config)
+        # One run at a time on a home: held until the summary has read the warehouse.
+        with one_run_at_a_time(settings.home, PROGRESS.info):
+            return _run_job(args, settings, command, run_config)
     finally:
         PROGRESS.removeHandler(terminal)
 

@@ -25,11 +25,11 @@ def test_the_rhythm_of_the_seeds_in_shanghai_time():
 
 
 def _evaluate(inbox, cursor=None):
-    context = dg.build_sensor_context(cursor=cursor,
-                                      resources={"paths": QualityLoopPaths(home=str(inbox.parent / "home"),
-                                                                           inbox=str(inbox))})
-    result = inbox_arrivals(context)
-    return result, context.cursor
+    paths = QualityLoopPaths(home=str(inbox.parent / "home"), inbox=str(inbox))
+    # the paths resource is a context manager (a run holds the home's lock while it runs)
+    with dg.build_sensor_context(cursor=cursor, resources={"paths": paths}) as context:
+        result = inbox_arrivals(context)
+        return result, context.cursor
 
 
 def test_a_delivery_starts_one_run_and_a_redelivery_another(tmp_path):

@@ -69,12 +69,15 @@ class Settings:
 
 DAGSTER_YAML = """\
 # Written by QualityLoop (docs/deployment.md): Dagster's own SQLite storage in this folder;
-# the runs' progress lines (Python logger qualityloop.progress) kept with their events;
-# telemetry off.
+# one run at a time (the warehouse admits one writer); the runs' progress lines (Python
+# logger qualityloop.progress) kept with their events; telemetry off.
 storage:
   sqlite:
     base_dir:
       env: DAGSTER_HOME
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 python_logs:
   managed_python_loggers:
     - qualityloop.progress
