@@ -15,7 +15,9 @@ from ..resources import QualityLoopPaths
 @dg.multi_asset(
     specs=[
         dg.AssetSpec("rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities",
-                                         "int_kpi_complete_through"],
+                                         "int_kpi_complete_through",
+                                         # a promoted hotspot's fix is verified on it
+                                         "fct_contact_baselines"],
                      group_name="remediation", kinds={"sqlite", "duckdb"},
                      description="The issue store's issues, copied into the warehouse."),
         dg.AssetSpec(CHANGES_COPY_TABLE, group_name="remediation", kinds={"sqlite", "duckdb"},
