@@ -38,14 +38,14 @@ class PlantedSpike:
     source: str                   # complaint | call
     category: str                 # the complaint category | the call skill group
     channel: str | None           # complaints only
-    cities: tuple[str, ...]       # one city, or every city (spread by population)
+    cities: tuple[str, ...]       # one city, or several (spread by population)
     contacts: int                 # added at the sample's scale; in proportion above it
     what: str
     summaries: tuple[str, ...] = ()
 
 
 SPIKES: tuple[PlantedSpike, ...] = (
-    PlantedSpike(29, "complaint", "product", "online", PROVINCE_WIDE, 12,
+    PlantedSpike(5, "complaint", "product", "online", PROVINCE_WIDE, 12,
                  "a promotion's benefit pack cannot be claimed online: product complaints "
                  "(online) across the province",
                  ("用户反映活动权益包领取页面报错，无法领取", "客户称权益包显示已领完，要求补发",
@@ -53,9 +53,9 @@ SPIKES: tuple[PlantedSpike, ...] = (
     PlantedSpike(14, "call", "billing", None, ("NJ",), 40,
                  "the day after the data-pack rollover billing rule went live (the demo's "
                  "launched BILLING change): billing calls in NJ"),
-    PlantedSpike(13, "complaint", "billing", "hotline", PROVINCE_WIDE, 12,
-                 "two days after the rollover rule went live: billing complaints (hotline) "
-                 "across the province",
+    PlantedSpike(13, "complaint", "billing", "hotline", ("NJ", "WX"), 12,
+                 "two days after the rollover rule went live in NJ and WX (its scope): billing "
+                 "complaints (hotline), a province hotspot",
                  ("用户称流量结转后本月账单仍多扣流量费", "客户反映结转流量未到账，被收取套外流量费",
                   "用户对流量结转规则的说明有异议，要求退还费用")),
     PlantedSpike(0, "call", "mobile", None, ("CZ",), 35,
@@ -97,8 +97,7 @@ def plant_hotspots(ctx: Ctx, seed: int, calls: Table, skip_files: set[tuple[str,
             continue
         day = ctx.dates[index]
         total = round(spike.contacts * max(1.0, ctx.scale / SAMPLE_SCALE))
-        weights = np.array([city_weights[city_codes.index(c)] for c in spike.cities])
-        per_city = rng.multinomial(total, weights / weights.sum())
+        per_city = _shares(total, [city_weights[city_codes.index(c)] for c in spike.cities])
         added = 0
         for city, n in zip(spike.cities, per_city):
             if n == 0:
@@ -114,8 +113,19 @@ def plant_hotspots(ctx: Ctx, seed: int, calls: Table, skip_files: set[tuple[str,
                 "day": day.isoformat(), "source": spike.source, "category": spike.category,
                 "channel": spike.channel,
                 "region": spike.cities[0] if len(spike.cities) == 1 else "JS",
+                "cities": list(spike.cities),
                 "contacts": added, "what": spike.what})
     return planted
+
+
+def _shares(total: int, weights: list[float]) -> list[int]:
+    """total split in proportion to the weights, largest remainders first: a province-wide
+    spike adds about its share to every city (no city gets a lump by chance)."""
+    exact = [total * w / sum(weights) for w in weights]
+    shares = [int(x) for x in exact]
+    for i in sorted(range(len(exact)), key=lambda i: shares[i] - exact[i])[:total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def _timestamp(seconds: int) -> str:
