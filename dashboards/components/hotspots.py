@@ -26,8 +26,9 @@ GRID = dict(showgrid=True, gridcolor="#e4e7eb")
 
 def series_href(source: str, category: str, channel: str | None, region: str,
                 day: date | str) -> str:
-    """The hotspot page with one series and day chosen."""
-    query = {"day": str(day), "source": source, "category": category, "region": region}
+    """The hotspot page with one series and day chosen (a day from a frame may come as a
+    timestamp: its date)."""
+    query = {"day": str(day)[:10], "source": source, "category": category, "region": region}
     if channel:
         query["channel"] = channel
     return "/hotspots?" + urlencode(query)

@@ -195,10 +195,12 @@ same_weekday_before as (
 
     select
         *,
-        {%- for k in range(1, weeks + 1) %}
-        lag(observed, {{ 7 * k }}) over series_days as observed_{{ k }}w,
-        lag(cycle_factor, {{ 7 * k }}) over series_days as cycle_{{ k }}w{{ "," if not loop.last }}
-        {%- endfor %}
+        [{%- for k in range(1, weeks + 1) %}
+            lag(observed, {{ 7 * k }}) over series_days{{ "," if not loop.last }}
+        {%- endfor %}] as baseline_days,
+        [{%- for k in range(1, weeks + 1) %}
+            lag(cycle_factor, {{ 7 * k }}) over series_days{{ "," if not loop.last }}
+        {%- endfor %}] as baseline_cycle_factors
     from with_cycle
     window series_days as (
         partition by source, category, channel, region_code order by contact_day
@@ -216,15 +218,9 @@ baselines as (
         contact_day,
         observed,
         cycle_factor,
-        {% for k in range(1, weeks + 1) -%}
-        (observed_{{ k }}w is not null)::integer{{ " + " if not loop.last }}
-        {%- endfor %} as baseline_weeks,
-        {% for k in range(1, weeks + 1) -%}
-        coalesce(observed_{{ k }}w, 0){{ " + " if not loop.last }}
-        {%- endfor %} as baseline_contacts,
-        {% for k in range(1, weeks + 1) -%}
-        coalesce(cycle_{{ k }}w, 0){{ " + " if not loop.last }}
-        {%- endfor %} as baseline_weight
+        len(list_filter(baseline_days, lambda x: x is not null)) as baseline_weeks,
+        cast(coalesce(list_sum(baseline_days), 0) as bigint) as baseline_contacts,
+        coalesce(list_sum(baseline_cycle_factors), 0) as baseline_weight
     from same_weekday_before
 
 ),
