@@ -35,7 +35,7 @@ UNCHANGED_MODELS_AND_SEEDS = {
     "stg_ref__teams", "int_agents", "int_cities", "int_districts", "int_stores", "int_teams",
     "stg_billing__bill_runs", "int_bill_runs", "stg_crm__subscribers", "int_subscribers",
     "int_kpi_scope_targets", "dim_kpi", "kpi_catalog", "departments", "kpi_survey_contact_types",
-    "kpi_target_overrides"}
+    "kpi_target_overrides", "hotspot_owners", "hotspot_kpis"}
 COMPARED = INCREMENTAL + ["int_agents", "int_stores", "int_kpi_scope_targets", "fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_snapshot",
                           "fct_rejected_rows", "fct_file_reconciliation", "fct_kpi_breach_signals"]
 # When and by which run a file was landed differs between the two homes, by design.
