@@ -64,9 +64,10 @@ def horizontal_assessment_export(paths: QualityLoopPaths) -> dg.MaterializeResul
     return dg.MaterializeResult(metadata={"files": [str(f) for f in files]})
 
 
-# After the satisfaction post-evaluation (dbt, after detection): the lists show it.
-@dg.asset(deps=["rem_issues", "fct_issue_satisfaction_evaluation"], group_name="remediation",
-          kinds={"excel", "email"})
+# After the satisfaction post-evaluation (dbt, after detection): the lists show it, and the
+# department's hotspots of the week.
+@dg.asset(deps=["rem_issues", "fct_issue_satisfaction_evaluation", "fct_hotspots",
+                "fct_hotspot_changes"], group_name="remediation", kinds={"excel", "email"})
 def closure_lists(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
     """Each department's closure list (销项清单), xlsx + csv, e-mailed when SMTP is set."""
     settings = paths.settings
