@@ -144,11 +144,12 @@ def read_satisfaction(con: duckdb.DuckDBPyConnection
 def closure_row(view: IssueView, names: dict[str, tuple[str, str]],
                 satisfaction: dict[tuple[int, datetime], SatisfactionCells] | None = None
                 ) -> ClosureRow:
+    from .hotspots import issue_subject
     from .reference import kpi_catalog
 
-    kpi = kpi_catalog()[view.kpi_code]
     region_zh, region_en = names.get(view.region_code, (view.region_code, view.region_code))
-    kpi_zh, kpi_en = kpi.name_zh, kpi.name_en
+    kpi = kpi_catalog().get(view.kpi_code)
+    kpi_zh, kpi_en = (kpi.name_zh, kpi.name_en) if kpi else issue_subject(view.kpi_code)
     if view.change_id is not None:  # a veto issue: about a change, not a KPI breach
         kpi_zh = f"{kpi_zh}（变更#{view.change_id} 前置体验否决）"
         kpi_en = f"{kpi_en} (change #{view.change_id} vetoed before launch)"
