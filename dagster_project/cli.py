@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .cli_changes import add_change_commands
+from .cli_hotspots import add_hotspot_commands
 from .cli_loop import add_loop_commands
 from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
 
@@ -211,6 +212,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             argv += [f"--{flag}", str(getattr(args, flag))]
     if args.no_faults:
         argv.append("--no-faults")
+    if args.no_hotspots:
+        argv.append("--no-hotspots")
     return sample_data.main(argv) or 0
 
 
@@ -260,10 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="random seed (default 20261122)")
     gen.add_argument("--start", help="first business date, YYYY-MM-DD (default 2026-09-22)")
     gen.add_argument("--no-faults", action="store_true", help="no planted section-5 faults")
+    gen.add_argument("--no-hotspots", action="store_true", help="no planted contact spikes")
     gen.set_defaults(func=cmd_generate)
 
     add_loop_commands(sub)
     add_change_commands(sub)
+    add_hotspot_commands(sub)
     return parser
 
 

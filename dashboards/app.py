@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 NAV = (("nav_overview", "/"), ("nav_kpi", "/kpi/K01"), ("nav_issues", "/issues"),
        ("nav_department", "/department"), ("nav_ranking", "/ranking"),
        ("nav_changes", "/changes"), ("nav_post_evaluation", "/post-evaluation"),
-       ("nav_health", "/health"))
+       ("nav_hotspots", "/hotspots"), ("nav_health", "/health"))
 
 
 def shell() -> html.Div:

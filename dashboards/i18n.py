@@ -485,3 +485,77 @@ TEXT.update({
     "valid_from": ("生效日期", "Valid from"),
     "target_mixed": ("不一", "mixed"),
 })
+
+
+# -- complaint and contact hotspots: /hotspots (pages/hotspots.py, components/hotspots.py),
+#    the change page's linked hotspots, hotspot issues --
+TEXT.update({
+    "nav_hotspots": ("热点", "Hotspots"),
+    "hs_title": ("投诉与来电热点", "Complaint and call hotspots"),
+    "hs_note": ("每个序列（投诉类别 × 渠道 × 区域，来电技能组 × 区域）与其自身的预期量比较："
+                "前4周同星期几的均值，并按上月学到的账期效应调整。热点：至少10件、"
+                "不低于预期的1.5倍、且显著（p ≤ 0.0001）。异常分 = −log10 p。",
+                "Each series (complaint category × channel × region, call skill group × region) "
+                "against its own expected level: the same weekday of the previous 4 weeks, "
+                "adjusted for the billing cycle learnt from the month before. A hotspot has at "
+                "least 10 contacts, 1.5 times the expected count and p ≤ 0.0001. "
+                "Score = −log10 p."),
+    "hs_day": ("日期", "Day"),
+    "hs_source": ("来源", "Source"),
+    "hs_source_complaint": ("投诉", "Complaints"),
+    "hs_source_call": ("来电", "Calls"),
+    "hs_heatmap_title": ("当日异常度（区域 × 类别）", "The day's surprise (region × category)"),
+    "hs_movers_title": ("异动排行", "Top movers"),
+    "hs_trend_title": ("趋势与预期区间", "Trend and expected band"),
+    "hs_category": ("类别", "Category"),
+    "hs_channel": ("渠道", "Channel"),
+    "hs_series": ("序列", "Series"),
+    "hs_observed": ("实际量", "Observed"),
+    "hs_expected": ("预期量", "Expected"),
+    "hs_band": ("预期区间", "Expected band"),
+    "hs_ratio": ("倍数", "Ratio"),
+    "hs_score": ("异常分", "Score"),
+    "hs_hotspot": ("热点", "Hotspot"),
+    "hs_new": ("新出现", "new"),
+    "hs_since": ("起始日", "Since"),
+    "hs_owner": ("责任部门", "Owner"),
+    "hs_changes": ("关联变更", "Changes"),
+    "hs_contacts": ("量", "Contacts"),
+    "hs_none": ("当日无热点。", "No hotspot this day."),
+    "hs_count": ("当日热点 {n} 个", "{n} hotspot(s) this day"),
+    "hs_no_movers": ("当日没有高于预期的序列。", "No series is above its expected level this day."),
+    "hs_no_days": ("热点需要至少两周的历史数据，尚无可判断的日期。",
+                   "The hotspot rule needs two weeks of history: no day is judged yet."),
+    "hs_not_published": ("发布的数据尚无热点表：请重新运行流水线 (qloop run)。",
+                         "The published data has no hotspot tables yet: run the pipeline again "
+                         "(qloop run)."),
+    "hs_complaints_title": ("热点投诉明细", "Complaints behind the hotspot"),
+    "hs_complaints_count": ("共 {n} 条，第 {page}/{pages} 页", "{n} complaint(s), page {page} of {pages}"),
+    "hs_prev": ("上一页", "Previous"),
+    "hs_next": ("下一页", "Next"),
+    "hs_call_no_text": ("来电热点没有文字明细（话单不含内容）。",
+                        "A call hotspot has no text behind it (call records carry none)."),
+    "hs_not_hotspot": ("所选序列当日不是热点。", "The chosen series is not a hotspot this day."),
+    "hs_linked_changes": ("可能相关的已上线变更", "Launched changes it may come from"),
+    "hs_no_changes": ("无匹配的已上线变更。", "No launched change matches."),
+    "hs_matched_department": ("部门匹配", "department"),
+    "hs_matched_kpi": ("指标匹配", "affected KPI"),
+    "hs_matched_department_and_kpi": ("部门与指标匹配", "department and affected KPI"),
+    "hs_days_after": ("上线后第 {n} 天开始", "started {n} day(s) after launch"),
+    "hs_promote": ("升级为问题", "Promote to an issue"),
+    "hs_promoted": ("已升级为问题", "Promoted: issue"),
+    "hs_change_block": ("上线后出现的热点", "Hotspots after the launch"),
+    "hs_change_none": ("上线后14天内没有匹配的热点。",
+                       "No matching hotspot started within 14 days of the launch."),
+    "hs_peak": ("峰值日", "Peak day"),
+    "hs_issue_series": ("热点序列", "Hotspot series"),
+    "hs_issue_link": ("在热点页查看该类别的趋势与明细", "Open its trend and complaints on the "
+                                                  "hotspot page"),
+    "origin_hotspot": ("热点升级", "promoted hotspot"),
+    "hs_col_complaint": ("投诉编号", "Complaint"),
+    "hs_col_city": ("城市", "City"),
+    "hs_col_created": ("受理时间", "Created"),
+    "hs_col_severity": ("紧急度", "Severity"),
+    "hs_col_status": ("状态", "Status"),
+    "hs_col_summary": ("投诉摘要", "Summary"),
+})

@@ -290,9 +290,13 @@ def test_health_lists_rejected_files_and_rows(page, board_url, db):
     expected = db.execute("select count(*) from fct_rejected_rows").fetchone()[0]
     assert _int(page.locator("#health-rejected-count").inner_text()) == expected
     assert page.locator("#health-rejected-rows tbody tr").count() == min(expected, 200)
+    # counts by entity, rule and class of fault: they add up to every reject
     counts = page.locator("#health-rejected-counts tbody tr")
-    assert sum(_int(counts.nth(i).locator("td").nth(2).inner_text())
+    assert sum(_int(counts.nth(i).locator("td").nth(3).inner_text())
                for i in range(counts.count())) == expected
+    classes = db.execute("select count(distinct (entity, rule, reject_class)) "
+                         "from fct_rejected_rows").fetchone()[0]
+    assert counts.count() == classes > 0
     assert page.locator("#health-freshness tbody tr").count() == db.execute(
         "select count(distinct entity) from raw_files").fetchone()[0]
     assert page.locator("#health-report_ingest").count() == 1

@@ -1,15 +1,15 @@
-"""fct_kpi_drilldown recomputes the call, queue-ticket and speed-test KPIs from the first
-day a change reached (issue 6, macros/incremental/kpi_record_days.sql).
+"""fct_kpi_drilldown computes the call, queue-ticket and speed-test KPIs again from the
+first day a change reached (macros/kpi/kpi_windows.sql).
 
 A hand-made case where only the K04 look-back finds that day: caller TESTREPEAT01's call Y
 was answered on 2026-09-29 and ended on 10-01 22:00 (its 72 h window closes on 10-04
-22:00, before T = 10-05: it counts in K04 from the first run on). The second run re-delivers
-cc_call_20261004.csv with one more call X of the same caller, entering the queue on
-10-04 12:00: Y is no longer resolved at first contact. The re-delivered file's own calls
-are of 10-03 and 10-04 and T does not move, so only the look-back reaches back to 09-29.
-The same run re-delivers crm_queue_ticket_20261002.csv with ticket Q2610020000004 called
-1000 s after it was taken (was 40 s): K01 from 10-02 on. The incremental result must be the
-full build's, row for row.
+22:00, before T = 10-05: it counts in K04 from the first run on). The second run brings the
+files of 10-05, whose call file holds a late call X of the same caller, entering the queue
+on 10-04 12:00: Y is no longer resolved at first contact. X counts on 10-04 and T moves
+from 10-05, so only the look-back reaches back to 09-29. The same run's ticket file holds a
+new version of ticket Q2610020000004, called 1000 s after it was taken (was 40 s): K01
+from 10-02 on (the day of its earlier version, still staged). The incremental result must
+be the full build's, row for row.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .qloop_cli import SAMPLE, dbt, qloop_run, redelivered
+from .qloop_cli import SAMPLE, dbt, qloop_run
 
 DAYS = ("20261001", "20261002", "20261003", "20261004")
 CALLER = "TESTREPEAT01"
@@ -35,11 +35,7 @@ def _call(call_id: str, template: str, times: tuple[str, str, str, str, str]) ->
 
 TICKET = "Q2610020000004"
 TICKET_FILE = "crm_queue_ticket_20261002.csv"
-
-
-def _redeliver(path: Path, text: str, encoding: str) -> None:
-    path.write_bytes(text.encode(encoding))
-    redelivered(path)
+NEXT_CALLS, NEXT_TICKETS = "cc_call_20261005.csv", "crm_queue_ticket_20261005.csv"
 
 
 def _inbox(root: Path, second_delivery: bool) -> Path:
@@ -57,18 +53,17 @@ def _inbox(root: Path, second_delivery: bool) -> Path:
                                           "2026-10-01 22:00:00"))
     (inbox / "cc_call_20261001.csv").write_text("".join(first) + y, encoding="utf-8")
     if second_delivery:
-        path = inbox / "cc_call_20261004.csv"
         x = _call("CTESTX0000001", first[1], ("2026-10-04 11:58:00", "2026-10-04 11:59:00",
                                               "2026-10-04 12:00:00", "2026-10-04 12:00:10",
                                               "2026-10-04 12:05:00"))
-        _redeliver(path, path.read_text(encoding="utf-8") + x, "utf-8")
-        path = inbox / TICKET_FILE
-        text = path.read_bytes().decode("gb18030")
-        old = next(line for line in text.splitlines() if line.startswith(TICKET + ","))
+        (inbox / NEXT_CALLS).write_text(first[0] + x, encoding="utf-8")
+        text = (SAMPLE / TICKET_FILE).read_bytes().decode("gb18030")
+        header, old = text.splitlines()[0], next(
+            line for line in text.splitlines() if line.startswith(TICKET + ","))
         f = old.split(",")  # taken 09:07:24, called 09:08:04 -> 09:24:04 (1000 s)
         assert f[3] == "2026-10-02 09:07:24" and f[7] == "served", old
-        f[4], f[5], f[8] = "2026-10-02 09:24:04", "2026-10-02 09:30:00", "2026-10-02 09:30:00"
-        _redeliver(path, text.replace(old, ",".join(f)), "gb18030")
+        f[4], f[5], f[8] = "2026-10-02 09:24:04", "2026-10-02 09:30:00", "2026-10-05 08:00:00"
+        (inbox / NEXT_TICKETS).write_bytes(f"{header}\n{','.join(f)}\n".encode("gb18030"))
     return inbox
 
 
@@ -81,8 +76,10 @@ def _rows(home: Path, sql: str) -> list[tuple]:
 
 
 def _drilldown(home: Path) -> list[tuple]:
-    """Every row of fct_kpi_drilldown but the text naming where its target came from."""
-    return _rows(home, "select * exclude (scope_target_source) from fct_kpi_drilldown order by all")
+    """Every row of fct_kpi_drilldown but the text naming where its target came from and
+    what it was built from (the two homes differ there by design)."""
+    return _rows(home, "select * exclude (scope_target_source, _loaded_through, _as_of_at) "
+                       "from fct_kpi_drilldown order by all")
 
 
 Y_K04 = (f"select numerator, denominator from fct_kpi_drilldown "
@@ -117,11 +114,18 @@ def test_the_case_changes_y_k04_and_the_ticket_k01(homes):
 
 
 def test_the_second_run_recomputed_the_call_kpis_from_y_day(homes):
-    # a day recorded: the build was incremental (a full build records NULL, every day)
-    state = _rows(homes["incremental"], "select record_group, cast(recomputed_from as varchar) "
-                                        "from qloop_kpi_windows order by record_group")
-    # no speed-test file: that group recomputes the earlier T's day only
-    assert state == [("calls", Y_DAY), ("queue_tickets", "2026-10-02"), ("speed_tests", "2026-10-05")]
+    """The rows the second build wrote are those of its newest delivery: of each windowed
+    KPI, the days from its window on (no speed-test file at all: no K15 row)."""
+    written = _rows(homes["incremental"], """
+        select kpi_code, cast(min(activity_date) as varchar) from fct_kpi_drilldown
+        where _loaded_through = (select max(_loaded_through) from fct_kpi_drilldown)
+          and kpi_code in ('K01', 'K02', 'K03', 'K04', 'K15')
+        group by kpi_code order by kpi_code""")
+    assert written == [("K01", "2026-10-02"), ("K02", Y_DAY), ("K03", Y_DAY), ("K04", Y_DAY)]
+    kept = _rows(homes["incremental"], """
+        select count(*) from fct_kpi_drilldown
+        where _loaded_through < (select max(_loaded_through) from fct_kpi_drilldown)""")
+    assert kept[0][0] > 0  # the days before the windows were kept, not computed again
     assert _rows(homes["incremental"], Y_K04) == [(0, 1)]
 
 
@@ -132,11 +136,11 @@ def test_the_incremental_drilldown_is_the_full_one(homes):
     assert (homes["incremental"] / "exports" / snapshot.name).read_bytes() == snapshot.read_bytes()
 
 
-def test_the_drilldown_built_alone_recomputes_every_row(homes, tmp_path):
-    """Subsets materialized alone (from the Dagster UI): a delivery's calls chosen again by
-    int_calls alone, then int_calls again (it keeps no key now), then the drilldown alone.
-    The kept keys are no longer all the changes since the drilldown's last build, so it
-    takes no window for the calls: every call row, still the full build's."""
+def test_models_built_alone_still_give_the_full_build(homes, tmp_path):
+    """Subsets materialized alone (from the Dagster UI): a call file delivered again is
+    parsed and its calls chosen again by int_calls alone, then int_calls again, then the
+    drilldown alone. The drilldown reads the deliveries since its own last build, whatever
+    the models before it did meanwhile: still the full build's rows."""
     from dagster_project.lib.settings import DBT_PROJECT_DIR
 
     home = tmp_path / "home"
@@ -153,10 +157,6 @@ def test_the_drilldown_built_alone_recomputes_every_row(homes, tmp_path):
                 "+ interval 1 minute where file_name = 'cc_call_20261003.csv'")  # as if landed again
     con.close()
     build("stg_cc__calls", "int_calls")
-    assert _rows(home, "select count(*) from int_calls__touched_keys")[0][0] > 100
     build("int_calls")
-    assert _rows(home, "select count(*) from int_calls__touched_keys") == [(0,)]
     build("fct_kpi_drilldown")
-    state = dict(_rows(home, "select record_group, recomputed_from from qloop_kpi_windows"))
-    assert state["calls"] is None and state["queue_tickets"] is not None
     assert _drilldown(home) == _drilldown(homes["full"])

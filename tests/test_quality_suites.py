@@ -79,8 +79,9 @@ def test_every_suite_counts_the_rejects_of_every_rule(sample_home):
         assert {column for _, column in observed} == {
             *(f"rejected_rule_{n}" for n in range(1, 8)), "rows_unparsed"}
         for suite in SUITES:
-            by_rule = dict(con.execute(f"select reject_rule, count(*) from {suite.staging_model} "
-                                       "where reject_rule is not null group by 1").fetchall())
+            by_rule = dict(con.execute("select rule, count(*) from fct_rejected_rows "
+                                       "where entity = ? and not unparsed group by 1",
+                                       [suite.entity.prefix]).fetchall())
             for n in range(1, 8):
                 assert observed[(suite.entity.prefix, f"rejected_rule_{n}")] == by_rule.get(n, 0)
             unparsed = con.execute("select count(*) from raw_unparsed_records where entity = ?",
@@ -224,9 +225,9 @@ def test_a_key_left_twice_is_found_by_dbt_and_judged_per_file(sample_home, tmp_p
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = dict(os.environ, QLOOP_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"),
                DO_NOT_TRACK="1")
-    result = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select", "int_calls,test_name:unique_in_touched_keys"],
+    result = subprocess.run([dbt, "test", "--profiles-dir", ".", "--select", "int_calls,test_name:unique_in_latest_build"],
                             cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 1 and "unique_in_touched_keys_int_calls_call_id" in result.stdout, result.stdout
+    assert result.returncode == 1 and "unique_in_latest_build_int_calls_call_id" in result.stdout, result.stdout
 
     suite = next(s for s in SUITES if s.entity.prefix == "cc_call")
     con = duckdb.connect(str(warehouse), read_only=True)

@@ -25,6 +25,10 @@ BOARD_TABLES = (
     "fct_change_post_evaluation", "rem_post_evaluations",
     # issue 7 item 4: the satisfaction post-evaluation of each closed issue
     "fct_issue_satisfaction_evaluation",
+    # complaint and contact hotspots: volumes, every series' expected level, the hotspots,
+    # the complaints behind them and the launched changes they may come from
+    "fct_contact_volumes", "fct_contact_baselines", "fct_hotspots", "fct_hotspot_complaints",
+    "fct_hotspot_changes",
 )
 
 # The board reads these by KPI and a date range: stored in that order, DuckDB skips the row

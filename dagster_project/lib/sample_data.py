@@ -1202,12 +1202,16 @@ def _csv_small(columns, rows: list[tuple]) -> bytes:
 
 
 def generate(out_dir: Path, *, start: date = DEFAULT_START, days: int = DEFAULT_DAYS,
-             scale: float = SAMPLE_SCALE, seed: int = DEFAULT_SEED, faults: bool = True) -> dict:
+             scale: float = SAMPLE_SCALE, seed: int = DEFAULT_SEED, faults: bool = True,
+             hotspots: bool = True) -> dict:
     """Generate the inbox into `out_dir` (created; existing *.csv files there are removed).
 
     Returns {"files": n, "bytes": total, "entities": {prefix: {"files", "rows"}},
-    "faults": [{"file", "line", "fault"}], "incidents": [...], "seconds": elapsed}.
+    "faults": [{"file", "line", "fault"}], "incidents": [...], "hotspots": [...],
+    "seconds": elapsed}. `hotspots` plants a few contact spikes (lib/sample_hotspots.py).
     """
+    from .sample_hotspots import PlantedHotspots, plant_hotspots
+
     if days < 1:
         raise ValueError("days must be >= 1")
     t_start = time.perf_counter()
@@ -1234,6 +1238,10 @@ def generate(out_dir: Path, *, start: date = DEFAULT_START, days: int = DEFAULT_
     monthly = _monthly_files(rng, ctx)
     tables = {t.entity.prefix: t for t in (tickets, complaints, surveys, disputes, refunds, calls, orders, tests)}
     plan = _plan_faults(rng, ctx, tables) if faults else {}
+    # Drawn from a stream of their own, so the rest of the inbox is the same without them.
+    whole_file_faults = {key for key, fp in plan.items() if fp["file"]}
+    planted = (plant_hotspots(ctx, seed, calls, whole_file_faults) if hotspots
+               else PlantedHotspots({}, []))
 
     summary: dict[str, Any] = {"out_dir": str(out_dir), "start": start.isoformat(), "days": days,
                                "scale": scale, "seed": seed, "faults_enabled": faults,
@@ -1281,6 +1289,10 @@ def generate(out_dir: Path, *, start: date = DEFAULT_START, days: int = DEFAULT_
             table = {c: _fmt(tab.cols[c].take(np.arange(a, b))) for c in ent.column_names}
             quote_cols = {c for c in ent.column_names if tab.cols[c].kind == "str"}
             table, notes = _apply_row_faults(table, fp["rows"], prefix)
+            if (prefix, d) in planted.rows:  # appended: every other line keeps its number
+                extra = planted.rows[(prefix, d)]
+                table = {c: pa.concat_arrays([table[c], pa.array(extra[c], pa.string())])
+                         for c in ent.column_names}
             if notes:
                 quote_cols |= set(ent.column_names)
             if "cross_dup" in ff:
@@ -1326,6 +1338,7 @@ def generate(out_dir: Path, *, start: date = DEFAULT_START, days: int = DEFAULT_
     summary["bytes"] = sum((out_dir / f).stat().st_size for f in written)
     summary["faults"].sort(key=lambda f: (f["file"], f["line"] or 0))
     summary["incidents"] = incidents(start, days)
+    summary["hotspots"] = planted.spikes
     summary["seconds"] = round(time.perf_counter() - t_start, 2)
     return summary
 
@@ -1365,16 +1378,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START, help="first business date YYYY-MM-DD")
     p.add_argument("--no-faults", action="store_true", help="no planted delivery faults")
+    p.add_argument("--no-hotspots", action="store_true", help="no planted contact spikes")
     p.add_argument("--json", action="store_true", help="print the full summary as JSON")
     a = p.parse_args(argv)
-    s = generate(a.out, start=a.start, days=a.days, scale=a.scale, seed=a.seed, faults=not a.no_faults)
+    s = generate(a.out, start=a.start, days=a.days, scale=a.scale, seed=a.seed, faults=not a.no_faults,
+                 hotspots=not a.no_hotspots)
     if a.json:
         print(json.dumps(s, ensure_ascii=False, indent=1))
     else:
         print(f"{s['files']} files, {s['bytes'] / 1e6:.2f} MB, {s['seconds']} s -> {s['out_dir']}")
         for k, v in s["entities"].items():
             print(f"  {k:24s} {v['files']:4d} files {v['rows']:10d} rows")
-        print(f"  {len(s['faults'])} planted faults (see --json)")
+        print(f"  {len(s['faults'])} planted faults, {len(s['hotspots'])} planted hotspots (see --json)")
     return 0
 
 

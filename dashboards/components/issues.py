@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from dagster_project.lib.remediation.closure_list import ClosureRow, sort_rows
+from dagster_project.lib.remediation.hotspots import issue_subject
 from dagster_project.lib.remediation.rules import CANCEL_REASONS, ROOT_CAUSE_CATEGORIES
 
 from ..i18n import department_name, kpi_name, t
@@ -70,8 +71,9 @@ def region_label(code: str, names: dict[str, tuple[str, str]], lang: str) -> str
 def kpi_label(code: str, lang: str) -> str:
     try:
         return f"{code} {kpi_name(code, lang)}"
-    except KeyError:
-        return code
+    except KeyError:  # no KPI: a promoted hotspot's category code, or unknown
+        zh, en = issue_subject(code)
+        return code if zh == code else f"{code} {zh if lang == 'zh' else en}"
 
 
 def department_label(code: str | None, lang: str) -> str:

@@ -8,6 +8,8 @@ query after a swap opens the new file (read-only), queries in flight finish on t
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,14 @@ def frame(sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
 
 def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
     return _execute(sql, params, lambda result: result.fetchall())
+
+
+@contextmanager
+def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of its own on the published copy, for the library's readers that take a
+    connection (lib/remediation/hotspots.py); closed after the block."""
+    con = _connection().cursor()
+    try:
+        yield con
+    finally:
+        con.close()

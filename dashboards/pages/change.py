@@ -19,9 +19,12 @@ from dashboards.components.changes import (
     test_block,
 )
 from dashboards.components.common import empty_state
+from dashboards.components.hotspots import change_hotspots_block
 from dashboards.components.issues import action_message, events_table, state_label
 from dashboards.context import current_user
+from dashboards.data import NoBoardData
 from dashboards.data import changes as data
+from dashboards.data import hotspots as hotspot_data
 from dashboards.i18n import language, t
 
 dash.register_page(__name__, path_template="/changes/<change_id>", name="change",
@@ -38,6 +41,16 @@ def _allowed(change_id: int) -> list[str]:
         return []
 
 
+def _linked_hotspots(view, lang: str) -> list:
+    """A launched change's hotspots (those that started within 14 days after it)."""
+    if view.state != "launched":
+        return []
+    try:
+        return [change_hotspots_block(hotspot_data.hotspots_of_change(view.id), lang)]
+    except NoBoardData:
+        return []
+
+
 def change_body(change_id: int) -> html.Div:
     """Everything about the change as stored now (re-rendered after each action)."""
     lang = language()
@@ -47,7 +60,8 @@ def change_body(change_id: int) -> html.Div:
         dcc.Store(id="change-version", data=view.version),
         change_header(view, lang),
         html.Div([test_block(view, lang), linked_issues_block(view, lang),
-                  post_evaluation_block(view, data.post_evaluation_href(view.id), lang)],
+                  post_evaluation_block(view, data.post_evaluation_href(view.id), lang),
+                  *_linked_hotspots(view, lang)],
                  className="issue-grid"),
         change_action_forms(_allowed(change_id), register.now().date(), lang),
         scope_table(view, data.regions(), lang),

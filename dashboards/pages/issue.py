@@ -10,10 +10,12 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
 
+from dagster_project.lib.remediation.hotspots import kind_of_issue_code
 from dagster_project.lib.remediation.rules import ConflictError, NotFound, WorkflowError
 
 from dashboards.bad_input import record_id, require_form_values
 from dashboards.components.common import empty_state
+from dashboards.components.hotspots import series_href
 from dashboards.components.issues import (
     action_forms, action_message, deadlines_block, events_table, evidence_table, fields_block,
     issue_header, kpi_chart_figure, state_label,
@@ -27,7 +29,24 @@ dash.register_page(__name__, path_template="/issues/<issue_id>", name="issue",
                    title="QualityLoop · Issue")
 
 
+def _hotspot_link(view, evidence: list[dict]):
+    """A promoted hotspot's issue has no KPI chart: its series lives on the hotspot page
+    (on the day of its latest evidence; the page picks the category's top channel)."""
+    kind = kind_of_issue_code(view.kpi_code)
+    if kind is None:
+        return None
+    latest = max((e["period_start"] for e in evidence), default="")
+    return html.Div([
+        html.P(t("hs_issue_series")),
+        dcc.Link(t("hs_issue_link"), id="issue-hotspot-link",
+                 href=series_href(kind.source, kind.category, None, view.region_code, latest)),
+    ])
+
+
 def _chart(view, evidence: list[dict], lang: str):
+    hotspot = _hotspot_link(view, evidence)
+    if hotspot is not None:
+        return hotspot
     try:
         meta = data.kpi_meta(view.kpi_code)
         last_day = data.as_of_date()

@@ -16,7 +16,9 @@ from ..resources import QualityLoopPaths
 @dg.multi_asset(
     specs=[
         dg.AssetSpec("rem_issues", deps=["fct_kpi_breach_signals", "fct_kpi_values", "int_cities",
-                                         "int_kpi_complete_through"],
+                                         "int_kpi_complete_through",
+                                         # a promoted hotspot's fix is verified on it
+                                         "fct_contact_baselines"],
                      group_name="remediation", kinds={"sqlite", "duckdb"},
                      description="The issue store's issues, copied into the warehouse."),
         dg.AssetSpec(CHANGES_COPY_TABLE, group_name="remediation", kinds={"sqlite", "duckdb"},
@@ -68,9 +70,10 @@ def horizontal_assessment_export(paths: QualityLoopPaths) -> dg.MaterializeResul
     return dg.MaterializeResult(metadata={"files": [str(f) for f in files]})
 
 
-# After the satisfaction post-evaluation (dbt, after detection): the lists show it.
-@dg.asset(deps=["rem_issues", "fct_issue_satisfaction_evaluation"], group_name="remediation",
-          kinds={"excel", "email"})
+# After the satisfaction post-evaluation (dbt, after detection): the lists show it, and the
+# department's hotspots of the week.
+@dg.asset(deps=["rem_issues", "fct_issue_satisfaction_evaluation", "fct_hotspots",
+                "fct_hotspot_changes"], group_name="remediation", kinds={"excel", "email"})
 def closure_lists(context: dg.AssetExecutionContext, paths: QualityLoopPaths) -> dg.MaterializeResult:
     """Each department's closure list (销项清单), xlsx + csv, e-mailed when SMTP is set."""
     settings = paths.settings

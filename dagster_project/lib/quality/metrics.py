@@ -62,24 +62,31 @@ def file_metrics_table(suite: Suite) -> str:
 
 
 def per_file_sql(suite: Suite, files_filter: str = "") -> str:
-    """The per-file aggregates over the suite's staging model (optionally some files only)."""
+    """The per-file aggregates (optionally some files only): the staging model's rows, and
+    the file's rejects by rule from fct_rejected_rows (rule 4 is judged there, against the
+    current reference data)."""
     n = suite.min_rows
-    gated = f"count(*) >= {n}"
-    gated_accepted = f"count(*) filter (where reject_rule is null) >= {n}"
-    per_file = [f"count(*) filter (where reject_rule = {n}) as rejected_rule_{n}"
-                for n in range(1, 8)]
-    per_file += [
-        f"case when {gated} then count(*) filter (where reject_rule = 3) / count(*) end as share_rule_3",
-        f"case when {gated} then count(*) filter (where reject_rule = 4) / count(*) end as share_rule_4",
-    ]
-    per_file += [
-        f"case when {gated} then (count(*) - count({_q(c)})) / count(*) end as {_q('null_share_' + c)}"
-        for c in suite.null_share_columns
-    ]
-    per_file += [f"case when {gated_accepted} then ({expr}) end as {_q(name)}"
-                 for name, expr in suite.metrics.items()]
-    where = f"where {files_filter}" if files_filter else ""
-    return f"select _file as file_name, {', '.join(per_file)} from {suite.staging_model} {where} group by _file"
+    gated = f"s.rows_staged >= {n}"
+    per_file = [f"coalesce(r.rule_{k}, 0) as rejected_rule_{k}" for k in range(1, 8)]
+    per_file += [f"case when {gated} then coalesce(r.rule_{k}, 0) / s.rows_staged end as share_rule_{k}"
+                 for k in (3, 4)]
+    per_file += [f"s.{_q('null_share_' + c)}" for c in suite.null_share_columns]
+    per_file += [f"s.{_q(name)}" for name in suite.metrics]
+    staged = [f"count(*) as rows_staged"]
+    staged += [f"case when count(*) >= {n} then (count(*) - count({_q(c)})) / count(*) end "
+               f"as {_q('null_share_' + c)}" for c in suite.null_share_columns]
+    staged += [f"case when count(*) filter (where reject_rule is null) >= {n} then ({expr}) end "
+               f"as {_q(name)}" for name, expr in suite.metrics.items()]
+    rules = ", ".join(f"count(*) filter (where rule = {k}) as rule_{k}" for k in range(1, 8))
+    where = f"and {files_filter}" if files_filter else ""
+    return f"""
+        select s.file_name, {', '.join(per_file)}
+        from (select _file as file_name, {', '.join(staged)} from {suite.staging_model}
+              where true {where} group by _file) as s
+        left join (select _file, {rules} from (select *, file_name as _file from fct_rejected_rows)
+                   where entity = '{suite.entity.prefix}' and not unparsed {where}
+                   group by _file) as r
+            on r._file = s.file_name"""
 
 
 def _generation(con: duckdb.DuckDBPyConnection, suite: Suite, project_fingerprint: str) -> str:

@@ -14,6 +14,8 @@ from ..settings import Settings
 from ..warehouse import connect
 from . import warehouse_io
 from .closure_list import ClosureListFiles, write_department_lists
+from .hotspot_digest import add_week_sheets, mail_sections, read_week_hotspots
+from .hotspots import hotspot_statuses
 from .mailer import DeliveryResult, SmtpConfig, send_closure_lists
 from .reference import departments
 from .rules import LoopSettings
@@ -77,10 +79,13 @@ def detect_and_verify(settings: Settings, workflow: Workflow) -> LoopRun:
 
 
 def verify_fixes(con: duckdb.DuckDBPyConnection, workflow: Workflow) -> VerificationOutcome:
-    """Verify (or reopen) every issue in `verifying` against the warehouse's statuses."""
+    """Verify (or reopen) every issue in `verifying` against the warehouse's statuses (a
+    promoted hotspot's: its category's days in its region, lib/remediation/hotspots.py)."""
     verifying = workflow.issues(state="verifying")
     pairs = [(v.kpi_code, v.region_code) for v in verifying if v.change_id is None]
-    return workflow.verify(warehouse_io.read_statuses(con, pairs))
+    statuses = warehouse_io.read_statuses(con, pairs)
+    statuses.update(hotspot_statuses(con, pairs))
+    return workflow.verify(statuses)
 
 
 def closure_list_issues(workflow: Workflow, department: str) -> list[IssueView]:
@@ -127,7 +132,8 @@ class ClosureListRun:
 
 def write_closure_lists(settings: Settings, workflow: Workflow, out_dir: Path | None = None,
                         send: bool = True) -> ClosureListRun:
-    """Every department's closure list (xlsx + csv), e-mailed when SMTP is configured."""
+    """Every department's closure list (xlsx + csv), e-mailed when SMTP is configured, with
+    the department's hotspots of the week (a workbook sheet and a section of the mail)."""
     names = _region_names(settings)
     satisfaction = _satisfaction(settings)
     rows = {code: [warehouse_io.closure_row(v, names, satisfaction)
@@ -135,7 +141,10 @@ def write_closure_lists(settings: Settings, workflow: Workflow, out_dir: Path | 
     now = workflow.now()
     files = write_department_lists(rows, list(departments().values()),
                                    out_dir or settings.closure_lists / now.strftime("%Y%m%d"), now)
+    week = read_week_hotspots(settings)
+    add_week_sheets(files, week)
     config = SmtpConfig.from_env() if send else None
-    deliveries = (send_closure_lists(config, files, workflow.recipients(), as_of_date=now.date())
+    deliveries = (send_closure_lists(config, files, workflow.recipients(), as_of_date=now.date(),
+                                     sections=mail_sections(files, week))
                   if config is not None else [])
     return ClosureListRun(files, deliveries)

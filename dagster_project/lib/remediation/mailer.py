@@ -223,7 +223,10 @@ def closure_subject(department_code: str, as_of_date: date) -> str:
     return f"销项清单 Closure list {department_code} {as_of_date.isoformat()}"
 
 
-def closure_body(files: ClosureListFiles, as_of_date: date) -> str:
+def closure_body(files: ClosureListFiles, as_of_date: date,
+                 sections: Sequence[str] = ()) -> str:
+    """The mail text; `sections`: more lines before the attachment's (the department's
+    hotspots of the week)."""
     lines = [
         f"销项清单 Closure list — {files.department_code} — {as_of_date.isoformat()}",
         "",
@@ -234,6 +237,7 @@ def closure_body(files: ClosureListFiles, as_of_date: date) -> str:
     ]
     if files.rows == 0:
         lines += ["本部门无未关闭问题。 Nothing open for this department.", ""]
+    lines += list(sections)
     lines += [
         f"附件 Attachment: {files.xlsx.name}",
         "清单包括所有未关闭问题及近30天内关闭或取消的问题。",
@@ -266,17 +270,21 @@ def _attempt(config: SmtpConfig | None, department_code: str | None, to: Sequenc
 
 def send_closure_lists(config: SmtpConfig | None, lists: Sequence[ClosureListFiles],
                        recipients_by_department: Mapping[str, Sequence[str]], *,
-                       as_of_date: date) -> list[DeliveryResult]:
+                       as_of_date: date,
+                       sections: Mapping[str, Sequence[str]] | None = None
+                       ) -> list[DeliveryResult]:
     """One e-mail per department with its workbook attached; one result per list, in order.
 
     A department without recipients gets ok=False, error "no recipients"; with
     `config` None (mail disabled) every result is ok=False with NOT_CONFIGURED.
+    `sections` adds lines to a department's body (its hotspots of the week).
     """
     return [
         _attempt(config, files.department_code,
                  recipients_by_department.get(files.department_code, ()),
                  closure_subject(files.department_code, as_of_date),
-                 closure_body(files, as_of_date), (files.xlsx,))
+                 closure_body(files, as_of_date, (sections or {}).get(files.department_code, ())),
+                 (files.xlsx,))
         for files in lists
     ]
 

@@ -94,6 +94,12 @@ class Actor:
 VETO_ORIGIN = "veto"
 VETO_SIGN_OFF_FROM = ("verifying",)
 
+# A hotspot (an early warning about what customers contact the operator about) promoted by
+# a quality manager: its evidence rule, and the issue's origin. Its issue is verified on
+# the hotspot's series, not on a KPI (docs/decisions.md, "Hotspots").
+HOTSPOT_RULE = "HS"
+HOTSPOT_ORIGIN = "hotspot"
+
 
 def from_states(action_name: str, origin: str | None = None) -> tuple[str, ...]:
     if action_name == "sign_off" and origin == VETO_ORIGIN:

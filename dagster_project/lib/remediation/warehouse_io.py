@@ -49,7 +49,9 @@ def read_statuses(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str
     KPIs, month rows of month KPIs whose month is over. Which periods are complete (K04's lag
     included) is dbt's int_kpi_complete_through, the one statement of the rule. The status
     is the region's own (scope_status: judged against a city's target override where one is
-    in force), as detection's: "at or better than target" means the region's target."""
+    in force), as detection's: "at or better than target" means the region's target. Every
+    complete period counts, low-volume ones too: closed-loop.md's minimum volume is about
+    R1-R3 only (docs/decisions.md)."""
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
@@ -144,11 +146,12 @@ def read_satisfaction(con: duckdb.DuckDBPyConnection
 def closure_row(view: IssueView, names: dict[str, tuple[str, str]],
                 satisfaction: dict[tuple[int, datetime], SatisfactionCells] | None = None
                 ) -> ClosureRow:
+    from .hotspots import issue_subject
     from .reference import kpi_catalog
 
-    kpi = kpi_catalog()[view.kpi_code]
     region_zh, region_en = names.get(view.region_code, (view.region_code, view.region_code))
-    kpi_zh, kpi_en = kpi.name_zh, kpi.name_en
+    kpi = kpi_catalog().get(view.kpi_code)
+    kpi_zh, kpi_en = (kpi.name_zh, kpi.name_en) if kpi else issue_subject(view.kpi_code)
     if view.change_id is not None:  # a veto issue: about a change, not a KPI breach
         kpi_zh = f"{kpi_zh}（变更#{view.change_id} 前置体验否决）"
         kpi_en = f"{kpi_en} (change #{view.change_id} vetoed before launch)"

@@ -57,8 +57,9 @@ class Signal:
     detail: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, date]:
-        return (self.kpi_code, self.region_code, self.rule, self.period_start)
+    def key(self) -> tuple[str, str, str, str, date]:
+        """A signal is acted on once: a red week and a red Monday share their first day."""
+        return (self.kpi_code, self.region_code, self.rule, self.period_type, self.period_start)
 
     @property
     def breach_day(self) -> date:
@@ -66,6 +67,8 @@ class Signal:
         if self.period_type == "month":
             next_month = (self.period_start.replace(day=28) + timedelta(days=4)).replace(day=1)
             return next_month - timedelta(days=1)
+        if self.period_type == "week":
+            return self.period_start + timedelta(days=6)
         return self.period_start
 
 
@@ -182,8 +185,10 @@ class Workflow:
                          self._verification_required(row["kpi_code"]))
 
     def _verification_required(self, kpi_code: str) -> int:
-        # A month KPI is verified on its first complete month after the fix.
-        return 1 if kpi_catalog()[kpi_code].grain == "month" else self.settings.verification_days
+        # A month KPI is verified on its first complete month after the fix; a hotspot
+        # issue (its code is no KPI) on complete days, like a day KPI.
+        kpi = kpi_catalog().get(kpi_code)
+        return 1 if kpi is not None and kpi.grain == "month" else self.settings.verification_days
 
     def issue(self, issue_id: int) -> IssueView:
         with self.store.begin_read() as conn:
@@ -376,10 +381,11 @@ class Workflow:
                      from_state, to_state, changes, comment)
 
     def _open(self, conn: sa.Connection, signal: Signal, origin: str, actor: str,
-              now: datetime) -> int:
+              now: datetime, owner_department: str | None = None) -> int:
         content = {
             "kpi_code": signal.kpi_code, "region_code": signal.region_code,
-            "owner_department": kpi_catalog()[signal.kpi_code].owner_department,
+            "owner_department": owner_department
+            or kpi_catalog()[signal.kpi_code].owner_department,
             "severity": signal.severity, "state": "open", "origin": origin, "opened_at": now,
             "step_started_at": now, "reopen_count": 0, "missed_deadlines": 0,
             "evidence_count": 1, "last_breach_day": signal.breach_day,
@@ -426,9 +432,10 @@ class Workflow:
         now = self.now()
         oldest = as_of.date() - timedelta(days=self.settings.detection_lookback_days)
         with self.store.begin_write() as conn:
-            seen = {(r.kpi_code, r.region_code, r.rule, r.period_start) for r in conn.execute(
+            seen = {tuple(r) for r in conn.execute(
                 sa.select(issue_evidence.c.kpi_code, issue_evidence.c.region_code,
-                          issue_evidence.c.rule, issue_evidence.c.period_start))}
+                          issue_evidence.c.rule, issue_evidence.c.period_type,
+                          issue_evidence.c.period_start))}
             for signal in sorted(signals, key=lambda s: (s.period_start, s.kpi_code,
                                                          s.region_code, s.rule)):
                 if signal.rule == "R4":
@@ -443,7 +450,8 @@ class Workflow:
         return outcome
 
     def _apply_signal(self, conn: sa.Connection, signal: Signal, origin: str, actor: str,
-                      now: datetime, outcome: DetectionOutcome) -> int:
+                      now: datetime, outcome: DetectionOutcome,
+                      owner_department: str | None = None) -> int:
         latest = conn.execute(
             sa.select(issues).where(issues.c.kpi_code == signal.kpi_code,
                                     issues.c.region_code == signal.region_code,
@@ -467,7 +475,7 @@ class Workflow:
                 self._add_evidence(conn, latest, signal, actor, now)
                 outcome.evidence_added += 1
                 return latest["id"]
-        issue_id = self._open(conn, signal, origin, actor, now)
+        issue_id = self._open(conn, signal, origin, actor, now, owner_department)
         outcome.opened.append(issue_id)
         return issue_id
 
@@ -481,23 +489,43 @@ class Workflow:
 
     def promote_warning(self, user: str, signal: Signal) -> int:
         """A quality manager turns an R4 early warning into an issue (or evidence)."""
+        return self._promote(user, signal, "R4", "promoted", "warning")
+
+    def promote_hotspot(self, user: str, signal: Signal, owner_department: str) -> int:
+        """A quality manager turns a hotspot into an issue of the department that owns its
+        category, or adds it as evidence to that category and region's active issue.
+
+        The signal's KPI code is the category's hotspot issue code (seed hotspot_owners:
+        a hotspot has no KPI), its rule HS, its period the hotspot's day; origin "hotspot"."""
+        return self._promote(user, signal, rules.HOTSPOT_RULE, rules.HOTSPOT_ORIGIN, "hotspot",
+                             owner_department)
+
+    def _promote(self, user: str, signal: Signal, rule: str, origin: str, what: str,
+                 owner_department: str | None = None) -> int:
+        """An early warning promoted by a quality manager, through the same path as a
+        detected breach; each warning once (its evidence key)."""
         now = self.now()
         with self.store.begin_write() as conn:
             actor = self._actor(conn, user)
             if actor.role != QUALITY_MANAGER:
-                raise PermissionRefused(f"promoting a warning needs a quality manager; "
+                raise PermissionRefused(f"promoting a {what} needs a quality manager; "
                                         f"{actor.name} is a {actor.role.replace('_', ' ')}")
-            if signal.rule != "R4":
-                raise InvalidTransition(f"only R4 warnings are promoted, not {signal.rule}")
-            if conn.execute(sa.select(issue_evidence.c.id).where(
-                    issue_evidence.c.kpi_code == signal.kpi_code,
-                    issue_evidence.c.region_code == signal.region_code,
-                    issue_evidence.c.rule == signal.rule,
-                    issue_evidence.c.period_start == signal.period_start)).first():
-                raise InvalidTransition(f"the {signal.kpi_code} {signal.region_code} warning of "
-                                        f"{signal.period_start} was promoted already")
-            return self._apply_signal(conn, signal, "promoted", actor.name, now,
-                                      DetectionOutcome())
+            if signal.rule != rule:
+                raise InvalidTransition(f"only {rule} signals are promoted as a {what}, "
+                                        f"not {signal.rule}")
+            if owner_department is not None:
+                rules.require_choice(owner_department, tuple(departments()), "owner department")
+            promoted = conn.execute(sa.select(issue_evidence.c.issue_id).where(
+                issue_evidence.c.kpi_code == signal.kpi_code,
+                issue_evidence.c.region_code == signal.region_code,
+                issue_evidence.c.rule == signal.rule,
+                issue_evidence.c.period_start == signal.period_start)).first()
+            if promoted:
+                raise InvalidTransition(f"the {signal.kpi_code} {signal.region_code} {what} of "
+                                        f"{signal.period_start} was promoted already "
+                                        f"(issue {promoted[0]})")
+            return self._apply_signal(conn, signal, origin, actor.name, now,
+                                      DetectionOutcome(), owner_department)
 
     def verify(self, statuses: Mapping[tuple[str, str], Sequence[tuple[date, str]]]
                ) -> VerificationOutcome:

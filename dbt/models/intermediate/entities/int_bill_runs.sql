@@ -1,7 +1,7 @@
 -- int_bill_runs: accepted rows of stg_billing__bill_runs, one per key (source-extracts.md section 7):
 -- the file with the later business date (monthly: later month), then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
 
 with
 
@@ -15,7 +15,7 @@ bill_runs as (
         _file_date,
         _line
     from {{ ref('stg_billing__bill_runs') }}
-    where reject_rule is null
+    where {{ accepted('billing_bill_run') }}
 
 ),
 

@@ -1,15 +1,14 @@
 -- int_calls: accepted rows of stg_cc__calls, one per key (source-extracts.md section 7):
 -- the file with the later business date (monthly: later month), then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again. The
--- replaced rows' times and caller are kept: fct_kpi_drilldown recomputes the call KPIs'
--- days they counted in (macros/incremental/kpi_record_days.sql).
-{{ incremental_by_key('cc_call', 'stg_cc__calls', 'call_id',
-                      keep_replaced=kpi_window_columns('int_calls')) }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('call_id') }}
 
 with
 
+{{ touched_cte('cc_call', 'stg_cc__calls', 'call_id') }}
 calls as (
 
     select
@@ -28,7 +27,7 @@ calls as (
         _file_date,
         _line
     from {{ ref('stg_cc__calls') }}
-    where reject_rule is null{{ only_touched_keys('call_id') }}
+    where {{ accepted('cc_call') }}{{ only_touched_keys('call_id') }}
 
 ),
 
@@ -54,7 +53,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.call_id,
@@ -72,11 +71,19 @@ final as (
         teams.site_id,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
     left join agents on latest.agent_id = agents.agent_id
     left join teams on agents.team_id = teams.team_id
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('call_id') }}
 
 )
 

@@ -1,12 +1,14 @@
 -- int_disputes: accepted rows of stg_billing__disputes, one per key (source-extracts.md section 7):
 -- latest updated_at (NULLs last), then the later file date, then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
-{{ incremental_by_key('billing_dispute', 'stg_billing__disputes', 'dispute_id') }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('dispute_id') }}
 
 with
 
+{{ touched_cte('billing_dispute', 'stg_billing__disputes', 'dispute_id') }}
 disputes as (
 
     select
@@ -24,7 +26,7 @@ disputes as (
         _file_date,
         _line
     from {{ ref('stg_billing__disputes') }}
-    where reject_rule is null{{ only_touched_keys('dispute_id') }}
+    where {{ accepted('billing_dispute') }}{{ only_touched_keys('dispute_id') }}
 
 ),
 
@@ -38,7 +40,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.dispute_id,
@@ -53,9 +55,17 @@ final as (
         latest.updated_at,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('dispute_id') }}
 
 )
 

@@ -1,14 +1,14 @@
 -- int_queue_tickets: accepted rows of stg_crm__queue_tickets, one per key (source-extracts.md section 7):
 -- latest updated_at (NULLs last), then the later file date, then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
--- The replaced rows' days are kept for fct_kpi_drilldown (macros/incremental/kpi_record_days.sql).
-{{ incremental_by_key('crm_queue_ticket', 'stg_crm__queue_tickets', 'ticket_id',
-                      keep_replaced=kpi_window_columns('int_queue_tickets')) }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('ticket_id') }}
 
 with
 
+{{ touched_cte('crm_queue_ticket', 'stg_crm__queue_tickets', 'ticket_id') }}
 queue_tickets as (
 
     select
@@ -25,7 +25,7 @@ queue_tickets as (
         _file_date,
         _line
     from {{ ref('stg_crm__queue_tickets') }}
-    where reject_rule is null{{ only_touched_keys('ticket_id') }}
+    where {{ accepted('crm_queue_ticket') }}{{ only_touched_keys('ticket_id') }}
 
 ),
 
@@ -45,7 +45,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.ticket_id,
@@ -62,10 +62,18 @@ final as (
         stores.store_level,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
     left join stores on latest.store_id = stores.store_id
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('ticket_id') }}
 
 )
 

@@ -1,12 +1,14 @@
 -- int_refunds: accepted rows of stg_billing__refunds, one per key (source-extracts.md section 7):
 -- latest updated_at (NULLs last), then the later file date, then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
-{{ incremental_by_key('billing_refund', 'stg_billing__refunds', 'refund_id') }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('refund_id') }}
 
 with
 
+{{ touched_cte('billing_refund', 'stg_billing__refunds', 'refund_id') }}
 refunds as (
 
     select
@@ -23,7 +25,7 @@ refunds as (
         _file_date,
         _line
     from {{ ref('stg_billing__refunds') }}
-    where reject_rule is null{{ only_touched_keys('refund_id') }}
+    where {{ accepted('billing_refund') }}{{ only_touched_keys('refund_id') }}
 
 ),
 
@@ -37,7 +39,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.refund_id,
@@ -51,9 +53,17 @@ final as (
         latest.updated_at,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('refund_id') }}
 
 )
 

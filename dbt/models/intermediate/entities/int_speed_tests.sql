@@ -1,14 +1,14 @@
 -- int_speed_tests: accepted rows of stg_net__speed_tests, one per key (source-extracts.md section 7):
 -- the file with the later business date (monthly: later month), then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
--- The replaced rows' days are kept for fct_kpi_drilldown (macros/incremental/kpi_record_days.sql).
-{{ incremental_by_key('net_speed_test', 'stg_net__speed_tests', 'test_id',
-                      keep_replaced=kpi_window_columns('int_speed_tests')) }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('test_id') }}
 
 with
 
+{{ touched_cte('net_speed_test', 'stg_net__speed_tests', 'test_id') }}
 speed_tests as (
 
     select
@@ -24,7 +24,7 @@ speed_tests as (
         _file_date,
         _line
     from {{ ref('stg_net__speed_tests') }}
-    where reject_rule is null{{ only_touched_keys('test_id') }}
+    where {{ accepted('net_speed_test') }}{{ only_touched_keys('test_id') }}
 
 ),
 
@@ -38,7 +38,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.test_id,
@@ -51,9 +51,17 @@ final as (
         latest.measured_up_mbps,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('test_id') }}
 
 )
 

@@ -1,7 +1,7 @@
 -- int_stores: accepted rows of stg_ref__stores, one per key (source-extracts.md section 7):
 -- the later line of the current snapshot wins.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
 
 with
 
@@ -17,7 +17,7 @@ stores as (
         _file_date,
         _line
     from {{ ref('stg_ref__stores') }}
-    where reject_rule is null
+    where {{ accepted('ref_store') }}
 
 ),
 

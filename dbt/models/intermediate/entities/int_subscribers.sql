@@ -1,7 +1,7 @@
 -- int_subscribers: accepted rows of stg_crm__subscribers, one per key (source-extracts.md section 7):
 -- the file with the later business date (monthly: later month), then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
 
 with
 
@@ -16,7 +16,7 @@ subscribers as (
         _file_date,
         _line
     from {{ ref('stg_crm__subscribers') }}
-    where reject_rule is null
+    where {{ accepted('crm_subscriber') }}
 
 ),
 

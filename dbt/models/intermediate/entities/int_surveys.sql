@@ -1,12 +1,14 @@
 -- int_surveys: accepted rows of stg_crm__surveys, one per key (source-extracts.md section 7):
 -- latest updated_at (NULLs last), then the later file date, then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
-{{ incremental_by_key('crm_survey', 'stg_crm__surveys', 'survey_id') }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('survey_id') }}
 
 with
 
+{{ touched_cte('crm_survey', 'stg_crm__surveys', 'survey_id') }}
 surveies as (
 
     select
@@ -22,7 +24,7 @@ surveies as (
         _file_date,
         _line
     from {{ ref('stg_crm__surveys') }}
-    where reject_rule is null{{ only_touched_keys('survey_id') }}
+    where {{ accepted('crm_survey') }}{{ only_touched_keys('survey_id') }}
 
 ),
 
@@ -36,7 +38,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.survey_id,
@@ -49,9 +51,17 @@ final as (
         latest.updated_at,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('survey_id') }}
 
 )
 

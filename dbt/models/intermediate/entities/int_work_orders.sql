@@ -1,12 +1,14 @@
 -- int_work_orders: accepted rows of stg_fo__work_orders, one per key (source-extracts.md section 7):
 -- latest updated_at (NULLs last), then the later file date, then the later line.
--- Rejected rows never take part, so a key whose newest version was rejected keeps
--- its newest accepted version.
--- Incremental by delivery: only the keys a new delivery touched are chosen again.
-{{ incremental_by_key('fo_work_order', 'stg_fo__work_orders', 'order_id') }}
+-- Rejected rows (by any rule, rule 4 included: macros/acceptance) never take part, so a
+-- key whose newest version was rejected keeps its newest accepted version.
+-- Incremental by key: a build chooses again the keys its new deliveries touched and
+-- merges them in (macros/incremental/deliveries.sql, docs/incremental.md).
+{{ incremental_by_key('order_id') }}
 
 with
 
+{{ touched_cte('fo_work_order', 'stg_fo__work_orders', 'order_id') }}
 work_orders as (
 
     select
@@ -31,7 +33,7 @@ work_orders as (
         _file_date,
         _line
     from {{ ref('stg_fo__work_orders') }}
-    where reject_rule is null{{ only_touched_keys('order_id') }}
+    where {{ accepted('fo_work_order') }}{{ only_touched_keys('order_id') }}
 
 ),
 
@@ -45,7 +47,7 @@ latest as (
 
 ),
 
-final as (
+chosen as (
 
     select
         latest.order_id,
@@ -67,9 +69,17 @@ final as (
         latest.updated_at,
         latest._file,
         latest._file_date,
-        latest._line
+        latest._line,
+        false as _withdrawn,
+        {{ newest_delivery() }} as _loaded_through
 
     from latest
+
+),
+
+final as (
+
+    {{ with_withdrawn_keys('order_id') }}
 
 )
 

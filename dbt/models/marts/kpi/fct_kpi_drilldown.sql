@@ -6,34 +6,44 @@
 -- that the row has (the store's level for K01, the district's area type for K12/K13, the
 -- skill group for K02/K03; else its city), the version in force on activity_date
 -- (int_kpi_scope_targets), and its status against it.
--- Incremental: the call, queue-ticket and speed-test KPIs' rows of the days no change
--- reached are kept, the rest is recomputed (macros/incremental/kpi_record_days.sql),
--- whose hooks read the entity models:
--- depends_on: {{ ref('int_calls') }}, {{ ref('int_queue_tickets') }}, {{ ref('int_speed_tests') }}
+-- Incremental by day window: the call, queue-ticket and speed-test KPIs' rows of the days
+-- before their window are kept, everything else is computed again (macros/kpi/kpi_windows.sql,
+-- docs/incremental.md). Each row says what it was built from: the newest delivery
+-- (_loaded_through) and the T (_as_of_at).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ kpi_record_days_before() }}",
-    post_hook="{{ kpi_record_days_after() }}",
+    pre_hook="{% if is_incremental() %}{{ delete_kpi_windows() }}{% endif %}",
 ) }}
 {%- set scopes = kpi_target_scopes() %}
+-- An incremental build computes its records itself (kpi_records, only its window's) and
+-- reads these to choose the window (kpi_windows):
+-- depends_on: {{ ref('int_queue_tickets') }}, {{ ref('int_calls') }}, {{ ref('int_surveys') }},
+-- {{ ref('int_complaints') }}, {{ ref('int_subscribers') }}, {{ ref('int_disputes') }},
+-- {{ ref('int_bill_runs') }}, {{ ref('int_refunds') }}, {{ ref('int_work_orders') }},
+-- {{ ref('int_speed_tests') }}, {{ ref('stg_cc__calls') }}, {{ ref('stg_crm__queue_tickets') }},
+-- {{ ref('stg_net__speed_tests') }}, {{ source('raw', 'raw_deliveries') }}
 
 with records as (
 
+{%- if is_incremental() %}
+    {{ kpi_records(since=kpi_windows()) }}
+{%- else %}
     select * from {{ ref('int_kpi_records') }}
+{%- endif %}
 
 ),
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of') }}
+    select as_of_at, as_of_date from {{ ref('int_as_of') }}
 
 ),
 
 kpi_catalog as (
 
-    select kpi_code, grain, direction, scale from {{ ref('kpi_catalog') }}
+    select kpi_code, grain, direction, scale, min_volume from {{ ref('kpi_catalog') }}
 
 ),
 
@@ -145,7 +155,11 @@ final as (
             'scoped.numerator', 'scoped.denominator', 'kpi_catalog.scale',
             'scope_targets.target', 'scope_targets.red_threshold', 'kpi_catalog.direction'
         ) }} as scope_status,
-        scope_targets.target_source as scope_target_source
+        scope_targets.target_source as scope_target_source,
+        kpi_catalog.min_volume,
+        scoped.denominator < kpi_catalog.min_volume as low_volume,
+        {{ newest_delivery() }} as _loaded_through,
+        (select as_of_at from as_of) as _as_of_at
     from scoped
     left join kpi_catalog
         on scoped.kpi_code = kpi_catalog.kpi_code

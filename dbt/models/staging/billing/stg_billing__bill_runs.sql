@@ -1,18 +1,13 @@
 -- stg_billing__bill_runs: every landed row of raw_billing_bill_run, typed, with the acceptance verdict
--- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
--- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- (source-extracts.md section 6) of the rules a row can break on its own (1, 2, 3, 5, 6, 7):
+-- reject_rule = the lowest-numbered one broken, NULL = none. Rule 4 (the reference data) is
+-- judged where the entity is chosen (int_) and in fct_rejected_rows.
 
 with
 
 source as (
 
     select * from {{ source('raw', 'raw_billing_bill_run') }}
-
-),
-
-cities as (
-
-    select city_code from {{ ref('int_cities') }}
 
 ),
 
@@ -42,9 +37,6 @@ validated as (
                 then { 'rule': 2, 'reason': 'bill_month: not a month ' || {{ quote_value('bill_month') }} }
             when bills_issued is not null and bills_issued_parsed is null
                 then { 'rule': 2, 'reason': 'bills_issued: not an integer ' || {{ quote_value('bills_issued') }} }
-            -- rule 4
-            when city_code not in (select city_code from cities)
-                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
             -- rule 7
             when bills_issued_parsed < 0
                 then { 'rule': 7, 'reason': 'bills_issued: negative ' || {{ quote_value('bills_issued') }} }

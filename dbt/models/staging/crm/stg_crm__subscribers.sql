@@ -1,18 +1,13 @@
 -- stg_crm__subscribers: every landed row of raw_crm_subscriber, typed, with the acceptance verdict
--- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
--- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- (source-extracts.md section 6) of the rules a row can break on its own (1, 2, 3, 5, 6, 7):
+-- reject_rule = the lowest-numbered one broken, NULL = none. Rule 4 (the reference data) is
+-- judged where the entity is chosen (int_) and in fct_rejected_rows.
 
 with
 
 source as (
 
     select * from {{ source('raw', 'raw_crm_subscriber') }}
-
-),
-
-cities as (
-
-    select city_code from {{ ref('int_cities') }}
 
 ),
 
@@ -49,9 +44,6 @@ validated as (
                 then { 'rule': 3, 'reason': 'product: missing' }
             when product not in ('mobile', 'broadband', 'fixed')
                 then { 'rule': 3, 'reason': 'product: unknown value ' || {{ quote_value('product') }} }
-            -- rule 4
-            when city_code not in (select city_code from cities)
-                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
             -- rule 7
             when active_subscribers_parsed < 0
                 then { 'rule': 7, 'reason': 'active_subscribers: negative ' || {{ quote_value('active_subscribers') }} }

@@ -1,18 +1,13 @@
 -- stg_ref__stores: every landed row of raw_ref_store, typed, with the acceptance verdict
--- (source-extracts.md section 6): reject_rule = lowest-numbered rule broken, NULL = accepted.
--- Rule 4 looks up the current (accepted, de-duplicated) reference entities.
+-- (source-extracts.md section 6) of the rules a row can break on its own (1, 2, 3, 5, 6, 7):
+-- reject_rule = the lowest-numbered one broken, NULL = none. Rule 4 (the reference data) is
+-- judged where the entity is chosen (int_) and in fct_rejected_rows.
 
 with
 
 source as (
 
     select * from {{ source('raw', 'raw_ref_store') }}
-
-),
-
-cities as (
-
-    select city_code from {{ ref('int_cities') }}
 
 ),
 
@@ -29,11 +24,6 @@ validated as (
                 then { 'rule': 3, 'reason': 'store_level: missing' }
             when store_level not in ('flagship', 'standard', 'community')
                 then { 'rule': 3, 'reason': 'store_level: unknown value ' || {{ quote_value('store_level') }} }
-            -- rule 4
-            when city_code is null
-                then { 'rule': 4, 'reason': 'city_code: missing' }
-            when city_code not in (select city_code from cities)
-                then { 'rule': 4, 'reason': 'city_code: unknown ' || {{ quote_value('city_code') }} }
         end as reject
 
     from source
