@@ -10,7 +10,6 @@ entity and KPI table row for row.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 

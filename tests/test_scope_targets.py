@@ -1,9 +1,11 @@
 """Per-scope targets (issue 7, item 1) through the real pipeline on the hand-made KPI fixture.
 
-`qloop run` twice on the same inbox (tests/kpi_fixture.py): once on the repository's dbt
-project, whose seed kpi_target_overrides ships empty (every region judged by the catalog,
-as closed-loop.md says), once on a copy (QLOOP_DBT_PROJECT) with the overrides below in
-its seed. T = 2026-10-04 (latest daily file 2026-10-03).
+`qloop run` twice on the same inbox (tests/kpi_fixture.py), each on a copy of the dbt project
+(QLOOP_DBT_PROJECT): once with the override seed empty, as the repository ships it (every
+region judged by the catalog, as closed-loop.md says), once with the overrides below. The
+fixture has a few records a day, below every KPI's minimum volume, so both copies judge from
+one record on (min_volume 1): the targets, not the volume, decide here.
+T = 2026-10-04 (latest daily file 2026-10-03).
 Values from the fixture (worked out there):
 - K12 NJ 2026-10-01: 2/4 = 0.50, red by the catalog (0.90 / 0.85). The NJ override
   0.50 / 0.40 from 10-01 makes it green: detection opens no K12 NJ issue.
@@ -53,13 +55,12 @@ def qloop_with(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env, timeout=900)
 
 
-def run_pipeline(root: Path, overrides: str | None) -> Path:
-    """The pipeline on the fixture inbox: on the repository's dbt project (overrides None:
-    its seed ships empty), else on a copy whose seed holds these override rows."""
+def run_pipeline(root: Path, overrides: str) -> Path:
+    """The pipeline on the fixture inbox, on a copy of the project whose override seed holds
+    these rows (HEADER alone: none) and whose catalog judges every value."""
     inbox, home = root / "inbox", root / "home"
     build_inbox(inbox)
-    project = DBT_PROJECT_DIR if overrides is None else \
-        project_with_overrides(root / "dbt", overrides)
+    project = project_with_overrides(root / "dbt", overrides, min_volume=1)
     result = qloop_with(project, "run", "--inbox", str(inbox), "--home", str(home))
     assert result.returncode == 0, result.stdout + result.stderr
     (home / "summary.txt").write_text(result.stdout, encoding="utf-8")
@@ -68,7 +69,7 @@ def run_pipeline(root: Path, overrides: str | None) -> Path:
 
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory):
-    plain = run_pipeline(tmp_path_factory.mktemp("targets-plain"), None)
+    plain = run_pipeline(tmp_path_factory.mktemp("targets-plain"), HEADER)
     overridden = run_pipeline(tmp_path_factory.mktemp("targets-override"), OVERRIDES)
     return plain, overridden
 
@@ -95,7 +96,7 @@ def signals(home: Path, kpi: str, region: str) -> set[tuple[str, str]]:
 
 def test_the_run_summary_says_which_overrides_judged(homes):
     plain, overridden = homes
-    assert (f"Per-scope targets: 0 override row(s) from {DBT_PROJECT_DIR}/seeds/"
+    assert (f"Per-scope targets: 0 override row(s) from {plain.parent}/dbt/seeds/"
             "kpi_target_overrides.csv (none: every region is judged by the catalog)"
             in (plain / "summary.txt").read_text(encoding="utf-8"))
     assert (f"Per-scope targets: 4 override row(s) from {overridden.parent}/dbt/seeds/"

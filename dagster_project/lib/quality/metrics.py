@@ -72,7 +72,7 @@ def per_file_sql(suite: Suite, files_filter: str = "") -> str:
                  for k in (3, 4)]
     per_file += [f"s.{_q('null_share_' + c)}" for c in suite.null_share_columns]
     per_file += [f"s.{_q(name)}" for name in suite.metrics]
-    staged = [f"count(*) as rows_staged"]
+    staged = ["count(*) as rows_staged"]
     staged += [f"case when count(*) >= {n} then (count(*) - count({_q(c)})) / count(*) end "
                f"as {_q('null_share_' + c)}" for c in suite.null_share_columns]
     staged += [f"case when count(*) filter (where reject_rule is null) >= {n} then ({expr}) end "

@@ -22,7 +22,7 @@ from . import rules
 from .accounts import Accounts, load_user
 from .audit import append_event
 from .audit import jsonable as _jsonable
-from .reference import kpi_catalog
+from .reference import departments, kpi_catalog
 from .rules import (
     CANCEL_REASONS, QUALITY_MANAGER, ROOT_CAUSE_CATEGORIES, SYSTEM, Actor,
     ConflictError, InvalidTransition, LoopSettings, MissingField, NotFound, PermissionRefused,
