@@ -61,11 +61,12 @@ def test_leaderboards_exclude_small_samples_and_respect_direction():
         "denominator": [1, 50, 50, 40, 80],
     })
     valued = with_values(members, K02)
-    best, worst = leaderboards(valued, "up", min_n=10, size=2)
-    assert list(best["member"]) == ["b", "c"]      # a (1/1 = 100%) is too small to win
-    assert list(worst["member"]) == ["d", "c"]     # the unattributed row is never ranked
-    best_down, _ = leaderboards(with_values(members, K14), "down", min_n=10, size=1)
-    assert list(best_down["member"]) == ["d"]
+    best, worst = leaderboards(valued.to_dict("records"), "up", min_n=10, size=2)
+    assert [m["member"] for m in best] == ["b", "c"]   # a (1/1 = 100%) is too small to win
+    assert [m["member"] for m in worst] == ["d", "c"]  # the unattributed row is never ranked
+    best_down, _ = leaderboards(with_values(members, K14).to_dict("records"), "down",
+                                min_n=10, size=1)
+    assert [m["member"] for m in best_down] == ["d"]
     assert list(valued["status"]) == ["green", "green", "red", "red", "red"]
 
 
@@ -109,19 +110,25 @@ def test_figures():
                                        "status": ["green", "red", "no_data"],
                                        "numerator": [9, 8, 0], "denominator": [10, 10, 0]}),
                          0.9, 0.85, "ratio", LABELS)
-    assert [tr.name for tr in trend.data] == ["value", "target", "red_threshold"]
+    assert [tr["name"] for tr in trend["data"]] == ["value", "target", "red_threshold"]
+    assert trend["data"][0]["y"] == [0.9, 0.8, None]
     chart = pd.DataFrame({"day": days, "numerator": [95, 80, 96], "denominator": [100] * 3,
                           "p": [0.95, 0.80, 0.96], "centre": [0.95] * 3, "ucl": [1.0] * 3,
                           "lcl": [0.9] * 3, "in_baseline": [True, True, False],
                           "beyond_limit_bad_side": [False, True, False]})
     control = control_chart_figure(chart, LABELS)
-    marked = [tr for tr in control.data if tr.name == "out_of_control"][0]
-    assert list(marked.y) == [0.80]
-    assert control.layout.shapes[0].type == "rect"  # the shaded baseline
+    marked = [tr for tr in control["data"] if tr["name"] == "out_of_control"][0]
+    assert list(marked["y"]) == [0.80]
+    assert control["layout"]["shapes"][0]["type"] == "rect"  # the shaded baseline
     bars = rag_bar_figure(["NJ", "SZ"], [0.9, None], ["green", "no_data"], "ratio", 0.9, LABELS)
-    assert list(bars.data[0].marker.color) == ["#1a9850", "#9e9e9e"]
+    assert bars["data"][0]["marker"]["color"] == ["#1a9850", "#9e9e9e"]
+    assert bars["data"][0]["y"] == [0.9, None]
     scores = score_bar_figure(["NJ", "SZ"], [90.0, 80.0], [1, 2])
-    assert list(scores.data[0].text) == ["#1", "#2"]
+    assert scores["data"][0]["text"] == ["#1", "#2"]
+    # plain dicts that plotly itself takes for a figure
+    import plotly.graph_objects as go
+    for figure in (trend, control, bars, scores):
+        go.Figure(figure)
 
 
 # -- through the real server -----------------------------------------------------------------

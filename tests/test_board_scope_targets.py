@@ -73,11 +73,11 @@ def test_trend_draws_the_own_target_only_where_it_differs():
                            "numerator": [42, 42], "denominator": [50, 50],
                            "scope_target": [0.90, 0.85], "scope_red_threshold": [0.85, 0.80]})
     figure = trend_figure(points, 0.90, 0.85, "ratio", LABELS)
-    assert [tr.name for tr in figure.data] == ["value", "target", "red_threshold", "scope_target",
-                                               "scope_red_threshold"]
-    assert list(figure.data[3].y) == [0.90, 0.85]
+    assert [tr["name"] for tr in figure["data"]] == [
+        "value", "target", "red_threshold", "scope_target", "scope_red_threshold"]
+    assert list(figure["data"][3]["y"]) == [0.90, 0.85]
     same = points.assign(scope_target=[0.90, 0.90], scope_red_threshold=[0.85, 0.85])
-    assert len(trend_figure(same, 0.90, 0.85, "ratio", LABELS).data) == 3
+    assert len(trend_figure(same, 0.90, 0.85, "ratio", LABELS)["data"]) == 3
 
 
 def test_issue_chart_draws_the_regions_own_target():

@@ -85,18 +85,18 @@ def min_denominator(denominators: Iterable, floor: int = 2) -> int:
     return max(floor, math.ceil(median))
 
 
-def leaderboards(members: pd.DataFrame, direction: str, min_n: int, size: int = 10
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(best, worst) `size` members by value among those with denominator >= min_n and a
-    key; ties broken by the larger sample, then the key."""
-    eligible = members[members["member"].notna() & members["value"].notna()
-                       & (members["denominator"] >= min_n)]
-    up = direction == "up"
-    best = eligible.sort_values(["value", "denominator", "member"],
-                                ascending=[not up, False, True]).head(size)
-    worst = eligible.sort_values(["value", "denominator", "member"],
-                                 ascending=[up, False, True]).head(size)
-    return best, worst
+def leaderboards(members: list[dict], direction: str, min_n: int, size: int = 10
+                 ) -> tuple[list[dict], list[dict]]:
+    """(best, worst) `size` members (records of with_values) by value among those with
+    denominator >= min_n and a key; ties broken by the larger sample, then the key. Plain
+    sorts of a few hundred records: a DataFrame sort costs more than the whole list here."""
+    eligible = [m for m in members if not is_missing(m["member"]) and not is_missing(m["value"])
+                and not is_missing(m["denominator"]) and m["denominator"] >= min_n]
+    sign = -1 if direction == "up" else 1
+    best = sorted(eligible, key=lambda m: (sign * m["value"], -m["denominator"], str(m["member"])))
+    worst = sorted(eligible, key=lambda m: (-sign * m["value"], -m["denominator"],
+                                            str(m["member"])))
+    return best[:size], worst[:size]
 
 
 def simple_table(columns: Sequence[tuple[str, str]], records: Iterable[dict], table_id: str,
@@ -221,10 +221,10 @@ def member_grid(members: pd.DataFrame, unit: str, labels: dict[str, str], table_
                      totals=totals)
 
 
-def leaderboard_table(members: pd.DataFrame, unit: str, labels: dict[str, str],
+def leaderboard_table(members: list[dict], unit: str, labels: dict[str, str],
                       table_id: str) -> html.Table:
     body = []
-    for i, record in enumerate(members.to_dict("records"), start=1):
+    for i, record in enumerate(members, start=1):
         name = record.get("member_name")
         key = record["member"]
         body.append(html.Tr([

@@ -180,7 +180,7 @@ def level_block(kpi: dict, members, level: str, full_table: bool = True,
     labels = _labels()
     members = with_values(members, kpi, region_target)
     min_n = min_denominator(members["denominator"])
-    best, worst = leaderboards(members, kpi["direction"], min_n)
+    best, worst = leaderboards(members.to_dict("records"), kpi["direction"], min_n)
     parts = [html.H4(t(f"level_{level}"))]
     if full_table:
         parts.append(member_grid(members, kpi["unit"], labels, f"drill-{level}",
