@@ -11,7 +11,7 @@ the two callbacks every grid shares live in dashboards/grids.py."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import dash_ag_grid as dag
 from dash import dcc, html
@@ -76,15 +76,13 @@ def badge_col(field: str, raw_field: str, header: str, class_name: str, prefix: 
 
 
 def data_grid(name: str, columns: list[dict], rows: list[dict[str, Any]], *, file_name: str,
-              lang: str | None = None, empty: str | None = None, row_id: str | None = None, row_classes: dict[str, str] | None = None,
-              totals: list[dict] | None = None, hidden: Iterable[str] = (),
-              note: Any = None) -> html.Div:
+              lang: str | None = None, empty: str | None = None, row_id: str | None = None,
+              row_classes: dict[str, str] | None = None,
+              totals: list[dict] | None = None) -> html.Div:
     """A grid with its toolbar (columns, CSV export). `name` is the id of the block (the
-    grid's own id is grid_id(name)); row_id: the row field that identifies a row (rendered
-    as the row's `row-id`); row_classes: CSS class -> condition on `params.data`; totals:
-    rows pinned below every page."""
-    hidden = set(hidden)
-    defs = [{**c, "hide": c["colId"] in hidden} for c in columns]
+    grid's own id is grid_id(name)); empty: the text when there are no rows; row_id: the
+    row field that identifies a row (rendered as the row's `row-id`); row_classes: CSS
+    class -> condition on `params.data`; totals: rows pinned below every page."""
     options: dict[str, Any] = {
         "theme": {"function": THEME},
         "pagination": True, "paginationPageSize": PAGE_SIZE,
@@ -102,7 +100,7 @@ def data_grid(name: str, columns: list[dict], rows: list[dict[str, Any]], *, fil
         html.Summary(t("grid_columns", lang)),
         dcc.Checklist(id={"type": COLUMNS, "grid": name}, className="grid-column-list",
                       options=[{"label": c["headerName"], "value": c["colId"]} for c in columns],
-                      value=[c["colId"] for c in columns if c["colId"] not in hidden]),
+                      value=[c["colId"] for c in columns]),
     ], className="grid-columns")
     extra: dict[str, Any] = {}
     if row_id:
@@ -110,14 +108,14 @@ def data_grid(name: str, columns: list[dict], rows: list[dict[str, Any]], *, fil
     if row_classes:
         extra["rowClassRules"] = row_classes
     grid = dag.AgGrid(
-        id=grid_id(name), columnDefs=defs, rowData=rows, className="qloop-grid",
+        id=grid_id(name), columnDefs=columns, rowData=rows, className="qloop-grid",
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 70},
         dashGridOptions=options, columnSize="autoSize",
         csvExportParams={"fileName": file_name,
                          "processCellCallback": {"function": "qloopCsvCell(params)"}},
         style={"width": "100%"}, **extra)
     toolbar = html.Div([
-        note, chooser,
+        chooser,
         html.Button(t("export_csv", lang), id={"type": EXPORT, "grid": name},
                     className="grid-export", n_clicks=0),
     ], className="grid-toolbar")
