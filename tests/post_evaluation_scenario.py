@@ -17,6 +17,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -27,6 +28,7 @@ from dagster_project.lib.remediation.post_evaluation import (
     PostEvaluationRun, act_on_post_evaluations,
 )
 from dagster_project.lib.remediation.rules import DEPARTMENT_OWNER, QUALITY_MANAGER
+from dagster_project.lib.remediation.workflow import Signal
 from dagster_project.lib.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.lib.warehouse import connect
 
@@ -128,8 +130,14 @@ def build_scenario(root: Path) -> Scenario:
         workflow.add_user("qm", QUALITY_MANAGER, PASSWORD)
         workflow.add_user("hotline", DEPARTMENT_OWNER, PASSWORD, department_code="HOTLINE",
                           email=HOTLINE_MAIL)
-        # K02 NJ has an active issue from detection; cancelled, so that its PE breach must
-        # open a new one. K03 NJ keeps its active issue: its PE breach becomes evidence.
+        # K02 NJ and K03 NJ have active issues (the fixture's few calls are below their
+        # min_volume, so detection opened none: they come from hand-made breaches). K02's
+        # is cancelled, so that its PE breach must open a new one; K03's stays active: its
+        # PE breach becomes evidence.
+        breach_day = date(2026, 10, 1)
+        workflow.apply_signals(
+            [Signal(kpi, "NJ", "R1", "P2", "day", breach_day, "red", detail="scenario breach")
+             for kpi in ("K02", "K03")], datetime.combine(breach_day, datetime.min.time()))
         k02 = workflow.issues(kpi="K02", region="NJ", active_only=True)[0]
         workflow.cancel(k02.id, "qm", "false_alarm", "test: the change is evaluated instead")
         issues_before = len(workflow.issues())

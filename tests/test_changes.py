@@ -435,7 +435,7 @@ def test_migration_from_0002_keeps_the_issues_and_links_nothing(tmp_path):
             "evidence_count, version, updated_at, updated_by) values ('K01', 'NJ', 'CHANNEL', "
             "'P2', 'open', 'detection', :t, :t, 0, 0, 1, 1, :t, 'system')"), {"t": T0})
     store.migrate()
-    assert store.current_revision() == "0004" == store.head_revision()
+    assert store.current_revision() == "0005" == store.head_revision()
     wf = Workflow(store, clock=lambda: T0)
     (issue,) = wf.issues()
     assert (issue.id, issue.kpi_code, issue.state, issue.change_id) == (1, "K01", "open", None)
@@ -451,7 +451,7 @@ def test_migration_from_0002_keeps_the_issues_and_links_nothing(tmp_path):
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 command.downgrade(_alembic_config(conn), "0002")
-    assert store.current_revision() == "0004"
+    assert store.current_revision() == "0005"
     assert [v.state for v in wf.issues()] == ["acknowledged"]
     store.dispose()
 

@@ -173,8 +173,8 @@ def test_migration_from_processes_starting_at_once(tmp_path):
         url = f"sqlite:///{tmp_path / f'fresh{round_}.sqlite'}"
         results = run_together(_migrate_worker, [(url,)] * 2)
         assert all(r[0] == "ok" for r in results), results
-        # every process ends at the newest migration (0004: sessions, append-only events)
-        assert all(r[1] == r[2] == "0004" for r in results), results
+        # every process ends at the newest migration (0005: evidence keyed by period type)
+        assert all(r[1] == r[2] == "0005" for r in results), results
         store = open_store(url)
         with store.begin_read() as conn:
             tables = set(sa.inspect(conn).get_table_names())
@@ -182,4 +182,4 @@ def test_migration_from_processes_starting_at_once(tmp_path):
         store.dispose()
         assert {"users", "issues", "issue_events", "issue_evidence", "login_throttle",
                 "board_sessions", "user_events"} <= tables
-        assert versions == [("0004",)]
+        assert versions == [("0005",)]

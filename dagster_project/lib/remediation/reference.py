@@ -22,6 +22,7 @@ class Kpi:
     target: Decimal
     red_threshold: Decimal
     owner_department: str
+    min_volume: int  # the smallest denominator detection judges (closed-loop.md)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def _rows(file_name: str) -> list[dict[str, str]]:
 def kpi_catalog() -> dict[str, Kpi]:
     return {
         r["kpi_code"]: Kpi(r["kpi_code"], r["name_en"], r["name_zh"], r["grain"], r["direction"],
-                           Decimal(r["target"]), Decimal(r["red_threshold"]), r["owner_department"])
+                           Decimal(r["target"]), Decimal(r["red_threshold"]), r["owner_department"],
+                           int(r["min_volume"]))
         for r in _rows("kpi_catalog.csv")
     }
 

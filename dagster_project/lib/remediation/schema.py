@@ -117,7 +117,7 @@ issue_evidence = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("recorded_at", sa.DateTime, nullable=False),
     # A signal is acted on once, ever: this is what makes detection idempotent.
-    sa.UniqueConstraint("kpi_code", "region_code", "rule", "period_start",
+    sa.UniqueConstraint("kpi_code", "region_code", "rule", "period_type", "period_start",
                         name="uq_issue_evidence_signal"),
 )
 

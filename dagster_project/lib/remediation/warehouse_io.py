@@ -49,7 +49,9 @@ def read_statuses(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str
     KPIs, month rows of month KPIs whose month is over. Which periods are complete (K04's lag
     included) is dbt's int_kpi_complete_through, the one statement of the rule. The status
     is the region's own (scope_status: judged against a city's target override where one is
-    in force), as detection's: "at or better than target" means the region's target."""
+    in force), as detection's: "at or better than target" means the region's target. Every
+    complete period counts, low-volume ones too: closed-loop.md's minimum volume is about
+    R1-R3 only (docs/decisions.md)."""
     pairs = sorted(set(pairs))
     if not pairs:
         return {}

@@ -57,8 +57,9 @@ class Signal:
     detail: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, date]:
-        return (self.kpi_code, self.region_code, self.rule, self.period_start)
+    def key(self) -> tuple[str, str, str, str, date]:
+        """A signal is acted on once: a red week and a red Monday share their first day."""
+        return (self.kpi_code, self.region_code, self.rule, self.period_type, self.period_start)
 
     @property
     def breach_day(self) -> date:
@@ -66,6 +67,8 @@ class Signal:
         if self.period_type == "month":
             next_month = (self.period_start.replace(day=28) + timedelta(days=4)).replace(day=1)
             return next_month - timedelta(days=1)
+        if self.period_type == "week":
+            return self.period_start + timedelta(days=6)
         return self.period_start
 
 
@@ -429,9 +432,10 @@ class Workflow:
         now = self.now()
         oldest = as_of.date() - timedelta(days=self.settings.detection_lookback_days)
         with self.store.begin_write() as conn:
-            seen = {(r.kpi_code, r.region_code, r.rule, r.period_start) for r in conn.execute(
+            seen = {tuple(r) for r in conn.execute(
                 sa.select(issue_evidence.c.kpi_code, issue_evidence.c.region_code,
-                          issue_evidence.c.rule, issue_evidence.c.period_start))}
+                          issue_evidence.c.rule, issue_evidence.c.period_type,
+                          issue_evidence.c.period_start))}
             for signal in sorted(signals, key=lambda s: (s.period_start, s.kpi_code,
                                                          s.region_code, s.rule)):
                 if signal.rule == "R4":

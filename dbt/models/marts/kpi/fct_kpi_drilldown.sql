@@ -43,7 +43,7 @@ as_of as (
 
 kpi_catalog as (
 
-    select kpi_code, grain, direction, scale from {{ ref('kpi_catalog') }}
+    select kpi_code, grain, direction, scale, min_volume from {{ ref('kpi_catalog') }}
 
 ),
 
@@ -156,6 +156,8 @@ final as (
             'scope_targets.target', 'scope_targets.red_threshold', 'kpi_catalog.direction'
         ) }} as scope_status,
         scope_targets.target_source as scope_target_source,
+        kpi_catalog.min_volume,
+        scoped.denominator < kpi_catalog.min_volume as low_volume,
         {{ newest_delivery() }} as _loaded_through,
         (select as_of_at from as_of) as _as_of_at
     from scoped

@@ -9,7 +9,9 @@
 -- always the catalog). A day row uses the version in force on that day; a week or month
 -- row the version in force on its last reported day (the period's last day, or T - 1 day
 -- for a period still running). Detection and verification read the scope columns; the
--- group snapshot reads the catalog's (status).
+-- group snapshot reads the catalog's (status). `low_volume`: the row's denominator is below
+-- the catalog's min_volume, so detection does not judge it (closed-loop.md, "Minimum
+-- volume"); the value and status are reported as usual.
 
 with kpi_daily as (
 
@@ -192,6 +194,10 @@ final as (
             'scope_targets.target', 'scope_targets.red_threshold', 'kpi_catalog.direction'
         ) }} as scope_status,
         scope_targets.target_source as scope_target_source,
+        kpi_catalog.min_volume,
+        -- reported and judged as usual, but too small to fire R1-R3 (closed-loop.md,
+        -- "Minimum volume")
+        all_rows.denominator < kpi_catalog.min_volume as low_volume,
         as_of.as_of_at
     from judged_rows as all_rows
     inner join kpi_catalog

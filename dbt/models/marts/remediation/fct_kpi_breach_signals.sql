@@ -2,8 +2,13 @@
 -- where rule R1..R4 fires, on every complete period in the data. The Python detection step
 -- turns them into issues (one active issue per KPI and region); here we only say which
 -- periods breach, so that detection stays idempotent and the board can show the evidence.
--- R1-R3 on day rows of daily KPIs; R1 also on complete month rows of month KPIs (K06, K09);
--- R4 only at each daily KPI's latest complete day, from fct_kpi_control_chart.
+-- R1-R3 on day rows of daily KPIs; R1 also on complete ISO weeks of daily KPIs and on
+-- complete month rows of month KPIs (K06, K09); R4 on each daily KPI's last plotted point
+-- (its latest complete day with data), from fct_kpi_control_chart.
+-- Minimum volume (closed-loop.md): a low-volume day or month (denominator below the
+-- catalog's min_volume) fires none of R1-R3, and a run of R2 or R3 skips it (it neither
+-- starts, extends nor breaks one); a week fires R1 only when its summed denominator
+-- reaches min_volume. R4 judges every plotted point.
 -- Every rule judges the region's own target (issue 7): `status`, `target` and
 -- `red_threshold` here are fct_kpi_values' scope_status / scope_target /
 -- scope_red_threshold (a city override in force, else the catalog's); the catalog's are
@@ -75,6 +80,20 @@ day_values as (
 
 ),
 
+complete_week_values as (
+
+    -- a complete ISO week: its Sunday is a complete day
+    select kpi_values.*
+    from scoped_values as kpi_values
+    inner join kpi_complete_through
+        on kpi_values.kpi_code = kpi_complete_through.kpi_code
+    where
+        kpi_complete_through.grain = 'day'
+        and kpi_values.period_type = 'week'
+        and kpi_values.period_start + 6 <= kpi_complete_through.complete_through
+
+),
+
 complete_month_values as (
 
     -- a month is complete once its last day is a complete day (before T)
@@ -89,9 +108,41 @@ complete_month_values as (
 
 ),
 
--- Runs of consecutive calendar days: within a run, day minus its row number among the
--- qualifying days is constant. A missing day, or a day with another status (no_data
--- included), is not a qualifying day and so starts a new run.
+-- Runs of consecutive days for R2 and R3. A day without a row (no denominator) breaks a
+-- run; a low-volume day is skipped: it is as if it were not there, and the days on either
+-- side of it are consecutive. So the days are numbered per KPI and region within each
+-- stretch without a missing day, the low-volume ones left out; within a run of days of
+-- one status, the number minus the day's number among the days of that status is constant.
+
+day_stretches as (
+
+    select
+        *,
+        sum(case when period_start - previous_day = 1 then 0 else 1 end) over (
+            partition by kpi_code, region_code order by period_start
+        ) as stretch
+    from (
+        select
+            *,
+            lag(period_start) over (
+                partition by kpi_code, region_code order by period_start
+            ) as previous_day
+        from day_values
+    )
+
+),
+
+judged_days as (
+
+    select
+        *,
+        row_number() over (
+            partition by kpi_code, region_code, stretch order by period_start
+        ) as judged_number
+    from day_stretches
+    where not low_volume
+
+),
 
 red_days as (
 
@@ -99,10 +150,11 @@ red_days as (
         kpi_code,
         region_code,
         period_start,
-        period_start - cast(row_number() over (
-            partition by kpi_code, region_code order by period_start
-        ) as integer) as run_anchor
-    from day_values
+        stretch,
+        judged_number - row_number() over (
+            partition by kpi_code, region_code, stretch order by period_start
+        ) as run_anchor
+    from judged_days
     where status = 'red'
 
 ),
@@ -114,8 +166,11 @@ red_streaks as (
         region_code,
         period_start,
         cast(row_number() over (
-            partition by kpi_code, region_code, run_anchor order by period_start
-        ) as integer) as streak_days
+            partition by kpi_code, region_code, stretch, run_anchor order by period_start
+        ) as integer) as streak_days,
+        first_value(period_start) over (
+            partition by kpi_code, region_code, stretch, run_anchor order by period_start
+        ) as streak_start
     from red_days
 
 ),
@@ -126,10 +181,11 @@ amber_or_red_days as (
         kpi_code,
         region_code,
         period_start,
-        period_start - cast(row_number() over (
-            partition by kpi_code, region_code order by period_start
-        ) as integer) as run_anchor
-    from day_values
+        stretch,
+        judged_number - row_number() over (
+            partition by kpi_code, region_code, stretch order by period_start
+        ) as run_anchor
+    from judged_days
     where status in ('amber', 'red')
 
 ),
@@ -141,8 +197,11 @@ amber_or_red_streaks as (
         region_code,
         period_start,
         cast(row_number() over (
-            partition by kpi_code, region_code, run_anchor order by period_start
-        ) as integer) as streak_days
+            partition by kpi_code, region_code, stretch, run_anchor order by period_start
+        ) as integer) as streak_days,
+        first_value(period_start) over (
+            partition by kpi_code, region_code, stretch, run_anchor order by period_start
+        ) as streak_start
     from amber_or_red_days
 
 ),
@@ -155,7 +214,20 @@ r1_day_signals as (
         cast(null as integer) as streak_days,
         'red day' as detail
     from day_values
-    where status = 'red'
+    where status = 'red' and not low_volume
+
+),
+
+r1_week_signals as (
+
+    select
+        *,
+        'R1' as rule,
+        cast(null as integer) as streak_days,
+        'red week ' || cast(period_start as varchar) || '..'
+            || cast(period_start + 6 as varchar) as detail
+    from complete_week_values
+    where status = 'red' and not low_volume
 
 ),
 
@@ -167,7 +239,7 @@ r1_month_signals as (
         cast(null as integer) as streak_days,
         'red month' as detail
     from complete_month_values
-    where status = 'red'
+    where status = 'red' and not low_volume
 
 ),
 
@@ -183,8 +255,9 @@ r2_signals as (
             case
                 when red_streaks.streak_days >= 3
                     then 'red ' || red_streaks.streak_days || ' consecutive days '
-                        || cast(day_values.period_start - (red_streaks.streak_days - 1) as varchar)
+                        || cast(red_streaks.streak_start as varchar)
                         || '..' || cast(day_values.period_start as varchar)
+                        || {{ skipped_days_note('red_streaks') }}
             end
         ) as detail
     from day_values
@@ -203,8 +276,9 @@ r3_signals as (
         'R3' as rule,
         amber_or_red_streaks.streak_days,
         'amber or red ' || amber_or_red_streaks.streak_days || ' consecutive days '
-            || cast(day_values.period_start - (amber_or_red_streaks.streak_days - 1) as varchar)
-            || '..' || cast(day_values.period_start as varchar) as detail
+            || cast(amber_or_red_streaks.streak_start as varchar)
+            || '..' || cast(day_values.period_start as varchar)
+            || {{ skipped_days_note('amber_or_red_streaks') }} as detail
     from day_values
     inner join amber_or_red_streaks
         on day_values.kpi_code = amber_or_red_streaks.kpi_code
@@ -227,13 +301,15 @@ chart_points_from_latest as (
 
 r4_evaluations as (
 
-    -- the chart only has days with data, so the last 8 rows are the last 8 points
+    -- the chart only has days with data, so its last row is the last plotted point (the
+    -- latest complete day with data, which need not be the day before T) and its last 8
+    -- rows are the last 8 points
     select
         kpi_code,
         region_code,
-        any_value(latest_day) as latest_day,
+        max(day) as last_plotted_day,
         any_value(direction) as direction,
-        coalesce(bool_or(day = latest_day and beyond_limit_bad_side), false)
+        coalesce(bool_or(points_back = 1 and beyond_limit_bad_side), false)
             as last_point_beyond_limit,
         count(*) = 8 and bool_and(bad_side_of_centre) as eight_on_bad_side
     from chart_points_from_latest
@@ -244,16 +320,15 @@ r4_evaluations as (
 
 r4_signals as (
 
-    -- evaluated at D; status and value are D's (null when D itself has no value)
+    -- evaluated at the last plotted point; status and value are that day's
     select
         'day' as period_type,
-        r4_evaluations.latest_day as period_start,
+        r4_evaluations.last_plotted_day as period_start,
         r4_evaluations.kpi_code,
         r4_evaluations.region_code,
         day_values.numerator,
         day_values.denominator,
         day_values.value,
-        -- D's own target even when D has no value row
         scope_targets.target,
         scope_targets.red_threshold,
         day_values.status,
@@ -283,20 +358,20 @@ r4_signals as (
     left join day_values
         on r4_evaluations.kpi_code = day_values.kpi_code
         and r4_evaluations.region_code = day_values.region_code
-        and r4_evaluations.latest_day = day_values.period_start
+        and r4_evaluations.last_plotted_day = day_values.period_start
     left join scope_targets
         on r4_evaluations.kpi_code = scope_targets.kpi_code
         and r4_evaluations.region_code = scope_targets.region_code
         and r4_evaluations.region_code = scope_targets.scope_value
-        and r4_evaluations.latest_day >= scope_targets.valid_from
-        and r4_evaluations.latest_day < scope_targets.valid_to
+        and r4_evaluations.last_plotted_day >= scope_targets.valid_from
+        and r4_evaluations.last_plotted_day < scope_targets.valid_to
     where r4_evaluations.last_point_beyond_limit or r4_evaluations.eight_on_bad_side
 
 ),
 
 all_signals as (
 
-    {% for signals in ['r1_day_signals', 'r1_month_signals', 'r2_signals', 'r3_signals', 'r4_signals'] -%}
+    {% for signals in ['r1_day_signals', 'r1_week_signals', 'r1_month_signals', 'r2_signals', 'r3_signals', 'r4_signals'] -%}
     select
         kpi_code, region_code, rule, period_type, period_start, status, value,
         numerator, denominator, target, red_threshold, catalog_target, catalog_red_threshold,
