@@ -13,15 +13,16 @@ from pathlib import Path
 import dash
 import flask
 from dash import dcc, html
+from dash.exceptions import CallbackException
 
 from dagster_project.lib.remediation.loop import open_workflow
 from dagster_project.lib.settings import Settings
 
-from . import auth
+from . import auth, grids  # noqa: F401 (grids: the callbacks every grid shares)
 from .closure_download import init_closure_download
 from .context import CONFIG_KEY, BoardContext, current_display_name, current_user
 from .data_docs import init_data_docs
-from .bad_input import refuse_bad_input
+from .bad_input import refuse_bad_input, refuse_mismatched_request
 from .i18n import language, t
 from .security import init_security
 
@@ -76,5 +77,6 @@ def create_app(settings: Settings, secret_key: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True, update_title=None, on_error=refuse_bad_input,
     )
     app.layout = shell
+    server.register_error_handler(CallbackException, refuse_mismatched_request)
     init_security(app, dict(os.environ))
     return app

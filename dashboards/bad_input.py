@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from dash.exceptions import UnsupportedRelativePath
+from dash.exceptions import CallbackException, UnsupportedRelativePath
 from werkzeug.exceptions import BadRequest
 
 from dagster_project.lib.remediation.rules import LARGEST_ID, WorkflowError
@@ -32,6 +32,18 @@ def refuse_bad_input(err: Exception):
     log.warning("refused a callback request: %s: %s%s", type(err).__name__, reason,
                 f" (raised at {where.filename}:{where.lineno})" if where else "")
     raise BadRequest(f"bad request: {reason}") from err
+
+
+def refuse_mismatched_request(err: CallbackException):
+    """Flask's handler of Dash's request checks, which run before any callback (and so
+    before refuse_bad_input): outputs or inputs that match no callback's definition (a
+    hand-made request, e.g. a pattern-matching id sent as text) are the request's fault.
+    Subclasses (a callback's invalid return value, ...) are the board's: still 500."""
+    if type(err) is not CallbackException:
+        raise err
+    reason = " ".join(str(err).split())[:200]
+    log.warning("refused a callback request: %s", reason)
+    return BadRequest(f"bad request: {reason}")
 
 
 def require_form_values(**fields) -> None:

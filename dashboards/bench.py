@@ -14,14 +14,17 @@ province-scale quarter.
    without a rebuild.
 2. **Serve for real.** `qloop board` (waitress) on a free port, in its own process group.
 3. **Exercise.** Chromium (Playwright) logs in, opens every page and works every control
-   (overview pickers, the KPI region / period / hotline views, issue filters, the ranking
-   month) while every `/_dash-update-component` request is recorded, and measures each page
-   load as the browser sees it (`--browser-repeat` visits).
+   (overview pickers, the KPI region / period / hotline views, issue filters and the issue
+   grid's column choice and CSV export, the ranking month, the change register's and
+   post-evaluation's filters, the hotspot page's day, source, series and heatmap) while
+   every `/_dash-update-component` request is recorded, and measures each page load as the
+   browser sees it, to its grids and charts drawn (`--browser-repeat` visits).
 4. **Replay.** Each recorded callback request is sent `--repeat` times over plain HTTP
    (keep-alive, the browser's session cookie), one at a time; each page load is replayed
    as the chain of requests a browser makes (shell, `_dash-layout`, `_dash-dependencies`,
    then its callbacks in the order they fired). The callbacks fired are compared with the
-   app's list (`/_dash-dependencies`); issue actions are never fired (they change issues).
+   app's list (`/_dash-dependencies`); those that write to the issue store (issue and
+   change actions, a change's registration, a hotspot's promotion) are never fired.
 5. Prints a table (p50 / p95 / max per callback and per page) and writes
    `<cache>/board-bench-results.json`.
 
@@ -65,11 +68,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-# Callbacks whose input is an issue-action button change the issue store (a workflow
-# action): never fired, so the benchmark leaves the issues as the demo story left them.
-EXCLUDED_INPUT_PREFIX = "action-"
-EXCLUDED_WHY = ("issue workflow action: it changes the issue (state, events, version); "
-                "not fired, so runs stay comparable and the cached home unchanged")
+# Callbacks whose input is a button that writes to the issue store (an issue action, a
+# change's test / launch / cancel, registering a change, promoting a hotspot): never fired,
+# so the benchmark leaves the store as the demo story left it. Every other callback reads.
+EXCLUDED_INPUTS = ("action-", "change-action-", "hotspot-promote")
+EXCLUDED_WHY = ("they write to the issue store (an issue's or a change's state, events and "
+                "version, a new change, a promoted hotspot's issue); not fired, so runs stay "
+                "comparable and the cached home unchanged")
 # Request headers the replay must not copy: the connection's own, and the cookie it sets.
 SKIP_HEADERS = {"host", "cookie", "content-length", "connection", "accept-encoding",
                 "origin", "referer"}
@@ -429,14 +434,29 @@ class Recorder:
         self.last_activity = time.monotonic()
 
     def settle(self, page, quiet: float = 0.4, timeout: float = 60.0) -> float:
-        """Wait until no request has been in flight for `quiet` seconds; returns the
-        monotonic time of the last request activity (the end of the page's work)."""
+        """Wait until no request has been in flight for `quiet` seconds and every grid and
+        chart of the page is drawn; returns the monotonic time the page was done: its last
+        request, or the moment it was seen drawn after it, whichever is later."""
         deadline = time.monotonic() + timeout
+        drawn_at = None
         while time.monotonic() < deadline:
             page.wait_for_timeout(50)  # lets Playwright dispatch the events
-            if self.in_flight == 0 and time.monotonic() - self.last_activity >= quiet:
-                return self.last_activity
+            if drawn_at is not None and drawn_at < self.last_activity:
+                drawn_at = None  # more requests since: the page was not done
+            if drawn_at is None and self.in_flight == 0 and page.evaluate(DRAWN):
+                drawn_at = time.monotonic()
+            if (drawn_at is not None and self.in_flight == 0
+                    and time.monotonic() - self.last_activity >= quiet):
+                return max(self.last_activity, drawn_at)
         raise TimeoutError(f"step {self.step!r} did not settle within {timeout:.0f} s")
+
+
+# A page is drawn when no Dash loading spinner shows, every grid has its rows (or its
+# no-rows overlay) and every chart its SVG.
+DRAWN = """() => !document.querySelector('[data-dash-is-loading="true"]')
+  && Array.from(document.querySelectorAll('.qloop-grid')).every(
+       g => g.querySelector('.ag-row, .ag-overlay-no-rows-center'))
+  && Array.from(document.querySelectorAll('.dash-graph')).every(g => g.querySelector('.main-svg'))"""
 
 
 # The options of the open Dash 4 dropdown (radio items are listboxes of options too).
@@ -535,12 +555,25 @@ def login(page, base_url: str) -> None:
 
 
 def page_paths(page, recorder: Recorder, base_url: str, kpi_codes: list[str]) -> list[str]:
-    """Every page: overview, every KPI, issues, one issue (the first of the list), the
-    department picker and a department's closure list, ranking, health."""
+    """Every page: overview, every KPI, issues (and a filtered link), one issue (the first
+    of the list), the department picker and a department's closure list, ranking, the
+    change register and one change (the first), post-evaluation, hotspots, health."""
     visit(page, recorder, base_url, "/issues", step="find an issue")
-    first = page.get_attribute("#issues-table tr[data-issue]", "data-issue")
-    return (["/", *(f"/kpi/{code}" for code in kpi_codes), "/issues", f"/issues/{first}",
-             "/department", "/department/FIELD", "/ranking", "/health"])
+    first = page.get_attribute("#issues-table .ag-center-cols-container .ag-row", "row-id")
+    visit(page, recorder, base_url, "/changes", step="find a change")
+    change = page.eval_on_selector_all(
+        "#changes-content a[href^='/changes/']",
+        "links => links.map(a => a.getAttribute('href'))")
+    return (["/", *(f"/kpi/{code}" for code in kpi_codes), "/issues",
+             "/issues?state=open&severity=P2", f"/issues/{first}", "/department",
+             "/department/FIELD", "/ranking", "/changes", *change[:1], "/post-evaluation",
+             "/hotspots", "/health"])
+
+
+def click_heatmap(page) -> None:
+    """Click the middle of the hotspot heatmap (a cell: plotly answers with clickData)."""
+    box = page.locator("#hotspot-heatmap .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def work_controls(page, recorder: Recorder, base_url: str) -> None:
@@ -576,6 +609,35 @@ def work_controls(page, recorder: Recorder, base_url: str) -> None:
         pick_other(page, recorder, f"issues-filter-{name}", f"issues filter {name}", prefer)
     act(page, recorder, "issues filter overdue",
         lambda: page.click("#issues-filter-overdue input[type=checkbox]"))
+    pick_other(page, recorder, "issues-filter-kpi", "issues filter kpi", ("K02",))
+    # the grid's own controls: a column hidden, the filtered rows exported (in the browser)
+    act(page, recorder, "issues grid columns",
+        lambda: page.click("#issues-table .grid-columns summary") or page.click(
+            "#issues-table .grid-column-list input[value='responsible']"))
+    act(page, recorder, "issues grid export", lambda: page.click("#issues-table .grid-export"))
+
+    # the change register: each filter; post-evaluation: department and verdict
+    visit(page, recorder, base_url, "/changes", step="controls /changes")
+    for name in ("state", "department"):
+        pick_other(page, recorder, f"changes-filter-{name}", f"changes filter {name}")
+    visit(page, recorder, base_url, "/post-evaluation", step="controls /post-evaluation")
+    for name in ("department", "verdict"):
+        pick_other(page, recorder, f"post-evaluation-{name}", f"post-evaluation {name}")
+
+    # hotspots: the day, the source; a series by source, region and period; a cell of the
+    # heatmap; the next page of complaints
+    visit(page, recorder, base_url, "/hotspots", step="controls /hotspots")
+    pick_other(page, recorder, "hotspot-day", "hotspots day")
+    act(page, recorder, "hotspots source", lambda: page.click(
+        "#hotspot-source input:not(:checked)"))
+    pick_other(page, recorder, "hotspot-series-source", "hotspots series source")
+    pick_other(page, recorder, "hotspot-series-region", "hotspots series region")
+    act(page, recorder, "hotspots period", lambda: page.click(
+        "#hotspot-period input:not(:checked)"))
+    act(page, recorder, "hotspots heatmap cell", lambda: click_heatmap(page))
+    if page.locator("#hotspot-complaints-next:not([disabled])").count():
+        act(page, recorder, "hotspots complaints next",
+            lambda: page.click("#hotspot-complaints-next"))
 
     # ranking: another month
     visit(page, recorder, base_url, "/ranking", step="controls /ranking")
@@ -618,7 +680,8 @@ class Client:
 
 def is_excluded(output: str, dependencies: list[dict]) -> bool:
     spec = next((d for d in dependencies if d["output"] == output), None)
-    return bool(spec) and any(i["id"].startswith(EXCLUDED_INPUT_PREFIX) for i in spec["inputs"])
+    return bool(spec) and any(isinstance(i["id"], str) and i["id"].startswith(EXCLUDED_INPUTS)
+                              for i in spec["inputs"])
 
 
 def page_chains(requests: list[Recorded]) -> dict[str, list[Recorded]]:

@@ -301,7 +301,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "rows": ("行数", "Rows"),
     "example_reason": ("原因示例", "Example reason"),
     "reject_class": ("问题类别", "Class of fault"),
-    "latest_rejected_rows": ("最新 {n} 条拒收记录", "Latest {n} rejected rows"),
     "line": ("行号", "Line"),
     "raw_values": ("原始值", "Raw values"),
     "reconciliation": ("文件对账", "File reconciliation"),
@@ -558,4 +557,18 @@ TEXT.update({
     "hs_col_severity": ("紧急度", "Severity"),
     "hs_col_status": ("状态", "Status"),
     "hs_col_summary": ("投诉摘要", "Summary"),
+})
+
+
+# -- the grids (components/grid.py): issue list, closure list, drill-down, data health --
+TEXT.update({
+    "grid_columns": ("显示列", "Columns"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "col_change": ("关联变更", "Change"),
+    "issues_by_state": ("按状态", "By state"),
+    "issues_by_severity": ("按严重程度", "By severity"),
+    "rejected_rows_capped": (
+        "最新 {n} 条拒收记录（共 {total} 条；上方的统计覆盖全部拒收记录，完整明细在 fct_rejected_rows）",
+        "The newest {n} rejected rows (of {total}; the counts above cover every reject, the "
+        "full list is in fct_rejected_rows)"),
 })

@@ -32,20 +32,45 @@ def store_state(home) -> str:
     return listed.stdout + changes.stdout
 
 
+def concrete(component_id):
+    """A component id as the page sends it: a pattern-matching id (a dict, as text in the
+    output spec) with its wildcards (MATCH, ALL) given one value."""
+    if isinstance(component_id, str) and component_id.startswith("{"):
+        component_id = json.loads(component_id)
+    if isinstance(component_id, dict):
+        return {k: "x" if isinstance(v, list) else v for k, v in component_id.items()}
+    return component_id
+
+
+def id_text(component_id) -> str:
+    return (json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+            if isinstance(component_id, dict) else component_id)
+
+
 def forged(dependency: dict, value) -> dict:
     """The request the page would send for this callback, with `value` everywhere."""
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1)))
+    outputs = [{"id": concrete(part.rsplit(".", 1)[0]), "property": part.rsplit(".", 1)[1]}
                for part in dependency["output"].strip(".").split("...")]
 
     def fill(items):
-        return [{"id": item["id"], "property": item["property"], "value": value}
+        return [{"id": concrete(item["id"]), "property": item["property"], "value": value}
                 for item in items]
 
     inputs = fill(dependency["inputs"])
     return {"output": dependency["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": inputs, "state": fill(dependency.get("state", [])),
-            "changedPropIds": [f"{json.dumps(i['id']) if isinstance(i['id'], dict) else i['id']}"
-                               f".{i['property']}" for i in inputs]}
+            "changedPropIds": [f"{id_text(i['id'])}.{i['property']}" for i in inputs]}
+
+
+def test_a_request_that_matches_no_callback_is_refused(board_url, session):
+    """Outputs sent in another shape than the callback's (a pattern-matching id as text)."""
+    dependencies = session.get(f"{board_url}/_dash-dependencies", timeout=10).json()
+    grid = next(d for d in dependencies if d["output"].endswith(".columnDefs"))
+    request = forged(grid, ["value"])
+    request["outputs"] = {"id": grid["output"].rsplit(".", 1)[0], "property": "columnDefs"}
+    response = session.post(f"{board_url}/_dash-update-component", json=request, timeout=30)
+    assert response.status_code == 400 and "bad request" in response.text
+    assert "Traceback" not in response.text
 
 
 def test_no_callback_answers_500_to_odd_values(board_url, board_home, session):

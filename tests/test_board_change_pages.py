@@ -128,7 +128,7 @@ def test_register_veto_and_follow_the_linked_issue(page, board_url, board_home):
     wait_change_state(page, "vetoed")
     # the issue list names the change beside the veto issue's KPI
     page.goto(f"{board_url}/issues?department=HOTLINE")
-    row = page.locator(f"#issues-table tr[data-issue='{issue['id']}']")
+    row = page.locator(f"#issues-table .ag-row[row-id='{issue['id']}']")
     row.wait_for(timeout=TIMEOUT)
     assert row.locator(".issue-change-link").get_attribute("href") == f"/changes/{change_id}"
 

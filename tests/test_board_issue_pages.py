@@ -8,6 +8,7 @@ state (via the CLI) at run time, change only the issues they pick, and never can
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import time
@@ -24,6 +25,8 @@ from dagster_project.lib.publish import board_path
 from dagster_project.lib.remediation.closure_list import FIRST_DATA_ROW
 from dagster_project.lib.remediation.schema import ACTIVE_STATES
 
+from .board_grid import (all_rows, drawn_count, drawn_ids, headers, wait_grid,
+                         wait_rows)
 from .conftest import DEMO_PASSWORD, login
 from .qloop_cli import qloop
 
@@ -120,12 +123,14 @@ def test_every_role_opens_the_list_an_issue_and_the_department(page, board_url, 
     login(page, board_url, user)
     page.goto(f"{board_url}/issues")
     page.wait_for_selector("#issues-count", timeout=TIMEOUT)
+    wait_grid(page, "issues-table")
     expected = cli_issues(board_home)
     assert page.get_attribute("#issues-count", "data-count") == str(len(expected))
-    assert page.locator("#issues-table tbody tr").count() == len(expected)
+    assert [r["issue_id"] for r in all_rows(page, "issues-table")] == [i["id"] for i in expected]
+    assert drawn_count(page, "issues-table") == min(len(expected), 100)
 
     first = expected[0]
-    page.click(f"#issues-table tr[data-issue='{first['id']}'] a.issue-link")
+    page.click(f"#issues-table .ag-row[row-id='{first['id']}'] a.issue-link")
     page.wait_for_selector("#issue-title", timeout=TIMEOUT)
     assert page.url.endswith(f"/issues/{first['id']}")
     assert first["kpi_code"] in page.inner_text("#issue-title")
@@ -142,10 +147,19 @@ def test_every_role_opens_the_list_an_issue_and_the_department(page, board_url, 
         assert page.locator("#closure-table").count() == 0
         page.click("#dept-link-FIELD")
         page.wait_for_selector("#department-title[data-department=FIELD]", timeout=TIMEOUT)
-    page.wait_for_selector("#closure-table", timeout=TIMEOUT)
-    shown = {int(page.locator("#closure-table tbody tr").nth(i).get_attribute("data-issue"))
-             for i in range(page.locator("#closure-table tbody tr").count())}
+    wait_grid(page, "closure-table")
+    shown = {r["issue_id"] for r in all_rows(page, "closure-table")}
     assert shown == closure_ids(board_home, "FIELD")
+
+
+def shown_ids(page) -> list[int]:
+    return [r["issue_id"] for r in all_rows(page, "issues-table")]
+
+
+def wait_count(page, n: int) -> None:
+    """The count above the grid and the grid itself show n issues."""
+    page.wait_for_selector(f"#issues-count[data-count='{n}']", timeout=TIMEOUT)
+    wait_rows(page, "issues-table", n)
 
 
 def test_issue_list_filters(page, board_url, board_home):
@@ -153,32 +167,150 @@ def test_issue_list_filters(page, board_url, board_home):
     # as query parameters
     page.goto(f"{board_url}/issues?state=open")
     page.wait_for_selector("#issues-count", timeout=TIMEOUT)
+    wait_grid(page, "issues-table")
     open_issues = cli_issues(board_home, "--state", "open")
     assert page.get_attribute("#issues-count", "data-count") == str(len(open_issues))
-    states = page.locator("#issues-table tbody tr").evaluate_all(
-        "rows => rows.map(r => r.dataset.state)")
-    assert set(states) == {"open"}
+    assert {r["state_code"] for r in all_rows(page, "issues-table")} == {"open"}
+    assert page.locator("#issues-table .ag-row [data-state]").evaluate_all(
+        "badges => [...new Set(badges.map(b => b.dataset.state))]") == ["open"]
 
-    # as controls: add the department
+    # as controls: add the department; the address follows, so the view is a link
     expected = cli_issues(board_home, "--state", "open", "--department", "FIELD")
     choose(page, "issues-filter-department", "FIELD")
-    page.wait_for_selector(f"#issues-count[data-count='{len(expected)}']", timeout=TIMEOUT)
-    ids = page.locator("#issues-table tbody tr").evaluate_all(
-        "rows => rows.map(r => Number(r.dataset.issue))")
-    assert ids == [i["id"] for i in expected]
+    wait_count(page, len(expected))
+    assert shown_ids(page) == [i["id"] for i in expected]
+    page.wait_for_function("() => location.search.includes('department=FIELD')")
+    assert page.url == f"{board_url}/issues?state=open&department=FIELD"
+    page.goto(page.url)
+    wait_count(page, len(expected))
+    assert shown_ids(page) == [i["id"] for i in expected]
 
     # overdue only (query parameter, then the checkbox off again)
     overdue = cli_issues(board_home, "--overdue")
     page.goto(f"{board_url}/issues?overdue=1")
-    page.wait_for_selector(f"#issues-count[data-count='{len(overdue)}']", timeout=TIMEOUT)
-    assert page.locator("#issues-table tr.overdue").count() == len(overdue)
+    wait_count(page, len(overdue))
+    assert page.locator("#issues-table .ag-row.overdue").count() == min(len(overdue), 100)
     page.locator("#issues-filter-overdue input[type=checkbox]").uncheck()
-    page.wait_for_selector(f"#issues-count[data-count='{len(cli_issues(board_home))}']",
-                           timeout=TIMEOUT)
+    everything = cli_issues(board_home)
+    wait_count(page, len(everything))
+    page.wait_for_function("() => location.search === ''")
     # every overdue row of the full list is highlighted, and only those
-    flagged = page.locator("#issues-table tbody tr").evaluate_all(
-        "rows => rows.filter(r => r.classList.contains('overdue')).map(r => Number(r.dataset.issue))")
+    flagged = [r["issue_id"] for r in all_rows(page, "issues-table") if r["overdue"]]
     assert flagged == [i["id"] for i in overdue]
+    on_page = set(drawn_ids(page, "issues-table"))
+    highlighted = page.locator("#issues-table .ag-center-cols-container .ag-row.overdue"
+                               ).evaluate_all("rows => rows.map(r => r.getAttribute('row-id'))")
+    assert set(highlighted) == {str(i["id"]) for i in overdue if str(i["id"]) in on_page}
+
+
+def _counts(page, kind: str) -> dict[str, int]:
+    return dict(page.locator(f"#issues-by-{kind} .count-chip[data-{kind}]").evaluate_all(
+        f"chips => chips.map(c => [c.dataset.{kind}, Number(c.dataset.count)])"))
+
+
+def test_a_filtered_link_shows_exactly_the_cli_subset(page, board_url, board_home):
+    login(page, board_url, "demo_qm")
+    # the link of the issue: every filter at once, on the values of an existing issue
+    some = cli_issues(board_home, "--severity", "P2")[-1]
+    flags = {"kpi": some["kpi_code"], "state": some["state"], "severity": "P2",
+             "department": some["owner_department"], "region": some["region_code"]}
+    links = [flags, {"kpi": "K02", "state": "open", "severity": "P1", "department": "FIELD",
+                     "region": "NJ"}, {"severity": "P2", "overdue": "1"}]
+    assert cli_issues(board_home, *(a for k, v in flags.items() for a in (f"--{k}", v)))
+    for query in links:
+        cli = [a for name, value in query.items()
+               for a in ((f"--{name}",) if name == "overdue" else (f"--{name}", value))]
+        expected = cli_issues(board_home, *cli)
+        page.goto(f"{board_url}/issues?" + "&".join(f"{k}={v}" for k, v in query.items()))
+        wait_count(page, len(expected))
+        assert shown_ids(page) == [i["id"] for i in expected], query
+        # counts by state and by severity, of the filtered set, above the grid
+        states, severities = {}, {}
+        for issue in expected:
+            states[issue["state"]] = states.get(issue["state"], 0) + 1
+            severities[issue["severity"]] = severities.get(issue["severity"], 0) + 1
+        assert _counts(page, "state") == states, query
+        assert _counts(page, "severity") == severities, query
+        for name in ("kpi", "state", "severity", "department", "region"):
+            value = query.get(name)
+            shown = page.inner_text(f"#issues-filter-{name}")
+            assert (value in shown) if value and name != "state" else True, (name, shown)
+
+    # values the page does not offer are ignored: the whole list
+    page.goto(f"{board_url}/issues?kpi=K99&state=bogus&severity=P9&department=NOPE&region=ZZ")
+    wait_count(page, len(cli_issues(board_home)))
+
+
+def test_the_grid_sorts_pages_and_exports_the_filtered_rows(page, board_url, board_home,
+                                                           tmp_path):
+    login(page, board_url, "demo_qm")
+    everything = cli_issues(board_home)
+    assert len(everything) > 100, "the sample has more issues than one page"
+    page.goto(f"{board_url}/issues")
+    wait_grid(page, "issues-table")
+    # pages of at most 100 rows; the next page shows the rest
+    ids = [str(i["id"]) for i in everything]
+    assert drawn_ids(page, "issues-table") == ids[:100]
+    page.click("#issues-table .ag-paging-button:has(.ag-icon-next)")
+    page.wait_for_function("first => !document.querySelector("
+                           "`#issues-table .ag-row[row-id='${first}']`)", arg=ids[0])
+    assert drawn_ids(page, "issues-table") == ids[100:200]
+
+    # sorting: by id descending (the second click on its header)
+    page.goto(f"{board_url}/issues")
+    wait_grid(page, "issues-table")
+    label = "#issues-table .ag-header-cell[col-id=issue_id] .ag-header-cell-label"
+    page.click(label)
+    page.click(label)
+    page.wait_for_function("last => document.querySelector(\"#issues-table "
+                           ".ag-row[row-index='0']\").getAttribute('row-id') === last",
+                           arg=ids[-1])
+    assert drawn_ids(page, "issues-table") == list(reversed(ids))[:100]
+
+    # the export: the grid's filtered rows (here the overdue ones), formulas neutralised
+    overdue = cli_issues(board_home, "--overdue")
+    page.goto(f"{board_url}/issues?overdue=1")
+    wait_count(page, len(overdue))
+    page.evaluate("""async () => {
+        const api = await dash_ag_grid.getApiAsync({type: "grid", grid: "issues-table"});
+        api.applyTransaction({add: [{issue_id: 999999, kpi: '=HYPERLINK("http://x")',
+                                     responsible: '-1+2', days_overdue: -3, overdue: true}]});
+    }""")
+    with page.expect_download() as info:
+        page.click("#issues-table .grid-export")
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert target.name == "issues.csv"
+    lines = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    assert lines[0][:3] == ["编号", "指标", "区域"]
+    exported = {int(line[0]): line for line in lines[1:]}
+    assert set(exported) == {i["id"] for i in overdue} | {999999}
+    forged = dict(zip(lines[0], exported[999999]))
+    assert forged["指标"] == '\'=HYPERLINK("http://x")'
+    assert forged["责任人"] == "'-1+2" and forged["逾期天数"] == "-3"
+
+
+def test_headers_in_english_after_switching(page, board_url, board_home):
+    login(page, board_url, "demo_qm")
+    page.goto(f"{board_url}/issues")
+    wait_grid(page, "issues-table")
+    assert headers(page, "issues-table")[:5] == ["编号", "指标", "区域", "严重程度", "状态"]
+    page.click("#switch-language")
+    page.wait_for_selector("#scorecard", timeout=TIMEOUT)
+    page.goto(f"{board_url}/issues")
+    wait_grid(page, "issues-table")
+    assert headers(page, "issues-table") == [
+        "ID", "KPI", "Region", "Severity", "State", "Owner department", "Opened",
+        "Current deadline", "Days overdue", "Escalation", "Responsible", "Change"]
+    # the column choice: hide one, the grid draws the rest
+    page.click("#issues-table .grid-columns summary")
+    page.click("#issues-table .grid-column-list input[value='responsible']")
+    page.wait_for_function("() => !document.querySelector("
+                           "'#issues-table .ag-header-cell[col-id=responsible]')")
+    assert "Responsible" not in headers(page, "issues-table")
+    page.goto(f"{board_url}/department/FIELD")
+    wait_grid(page, "closure-table")
+    assert headers(page, "closure-table")[:3] == ["ID", "KPI", "Region"]
 
 
 # -- one issue's whole life -------------------------------------------------------------------

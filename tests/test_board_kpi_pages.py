@@ -15,9 +15,11 @@ import pytest
 from dagster_project.lib.publish import board_path
 from dashboards.components.charts import (control_chart_figure, rag_bar_figure,
                                           score_bar_figure, trend_figure)
-from dashboards.components.tables import (city_breakdown_table, leaderboards, member_table,
-                                          min_denominator, rag_status, with_values)
+from dashboards.components.tables import (city_breakdown_table, leaderboards, member_grid,
+                                          member_rows, min_denominator, rag_status,
+                                          with_values)
 
+from .board_grid import all_rows, drawn_count, wait_grid
 from .conftest import DEMO_PASSWORD, login
 from .qloop_cli import qloop
 
@@ -59,21 +61,29 @@ def test_leaderboards_exclude_small_samples_and_respect_direction():
         "denominator": [1, 50, 50, 40, 80],
     })
     valued = with_values(members, K02)
-    best, worst = leaderboards(valued, "up", min_n=10, size=2)
-    assert list(best["member"]) == ["b", "c"]      # a (1/1 = 100%) is too small to win
-    assert list(worst["member"]) == ["d", "c"]     # the unattributed row is never ranked
-    best_down, _ = leaderboards(with_values(members, K14), "down", min_n=10, size=1)
-    assert list(best_down["member"]) == ["d"]
+    best, worst = leaderboards(valued.to_dict("records"), "up", min_n=10, size=2)
+    assert [m["member"] for m in best] == ["b", "c"]   # a (1/1 = 100%) is too small to win
+    assert [m["member"] for m in worst] == ["d", "c"]  # the unattributed row is never ranked
+    best_down, _ = leaderboards(with_values(members, K14).to_dict("records"), "down",
+                                min_n=10, size=1)
+    assert [m["member"] for m in best_down] == ["d"]
     assert list(valued["status"]) == ["green", "green", "red", "red", "red"]
 
 
-def test_member_table_totals_and_the_unattributed_row():
+def test_member_grid_totals_and_the_unattributed_row():
     members = with_values(pd.DataFrame({"member": ["T1", None], "member_name": ["Team 1", None],
                                         "numerator": [9, 1], "denominator": [10, 5]}), K02)
-    table = member_table(members, "ratio", LABELS, "drill-team", "team")
-    body, foot = table.children[1], table.children[2]
-    assert [row.children[0].children for row in body.children] == ["T1 Team 1", "not_attributed"]
-    assert [cell.children for cell in foot.children.children][2:4] == ["10", "15"]
+    rows = member_rows(members, "ratio", LABELS)
+    assert [(r["member_key"], r["member"]) for r in rows] == [("T1", "T1 Team 1"),
+                                                              ("(none)", "not_attributed")]
+    assert [(r["numerator"], r["denominator"], r["status_code"]) for r in rows] == [
+        (9, 10, "green"), (1, 5, "red")]
+    grid = member_grid(members, "ratio", LABELS, "drill-team", "team").children[1]
+    assert grid.dashGridOptions["pinnedBottomRowData"] == [
+        {"member_key": "total", "member": "total", "numerator": 10, "denominator": 15}]
+    assert grid.dashGridOptions["paginationPageSize"] == 100
+    assert [c["headerName"] for c in grid.columnDefs] == [
+        "team", "value", "numerator", "denominator", "status"]
 
 
 def test_city_breakdown_table_has_one_row_per_city_with_both_periods():
@@ -100,19 +110,25 @@ def test_figures():
                                        "status": ["green", "red", "no_data"],
                                        "numerator": [9, 8, 0], "denominator": [10, 10, 0]}),
                          0.9, 0.85, "ratio", LABELS)
-    assert [tr.name for tr in trend.data] == ["value", "target", "red_threshold"]
+    assert [tr["name"] for tr in trend["data"]] == ["value", "target", "red_threshold"]
+    assert trend["data"][0]["y"] == [0.9, 0.8, None]
     chart = pd.DataFrame({"day": days, "numerator": [95, 80, 96], "denominator": [100] * 3,
                           "p": [0.95, 0.80, 0.96], "centre": [0.95] * 3, "ucl": [1.0] * 3,
                           "lcl": [0.9] * 3, "in_baseline": [True, True, False],
                           "beyond_limit_bad_side": [False, True, False]})
     control = control_chart_figure(chart, LABELS)
-    marked = [tr for tr in control.data if tr.name == "out_of_control"][0]
-    assert list(marked.y) == [0.80]
-    assert control.layout.shapes[0].type == "rect"  # the shaded baseline
+    marked = [tr for tr in control["data"] if tr["name"] == "out_of_control"][0]
+    assert list(marked["y"]) == [0.80]
+    assert control["layout"]["shapes"][0]["type"] == "rect"  # the shaded baseline
     bars = rag_bar_figure(["NJ", "SZ"], [0.9, None], ["green", "no_data"], "ratio", 0.9, LABELS)
-    assert list(bars.data[0].marker.color) == ["#1a9850", "#9e9e9e"]
+    assert bars["data"][0]["marker"]["color"] == ["#1a9850", "#9e9e9e"]
+    assert bars["data"][0]["y"] == [0.9, None]
     scores = score_bar_figure(["NJ", "SZ"], [90.0, 80.0], [1, 2])
-    assert list(scores.data[0].text) == ["#1", "#2"]
+    assert scores["data"][0]["text"] == ["#1", "#2"]
+    # plain dicts that plotly itself takes for a figure
+    import plotly.graph_objects as go
+    for figure in (trend, control, bars, scores):
+        go.Figure(figure)
 
 
 # -- through the real server -----------------------------------------------------------------
@@ -160,13 +176,16 @@ def _graph_traces(page, graph_id: str) -> int:
     return page.evaluate(f"document.querySelector('#{graph_id} .js-plotly-plot').data.length")
 
 
-def _table_sums(page, table_id: str) -> tuple[int, int]:
-    rows = page.locator(f"#{table_id} tbody tr")
-    num = den = 0
-    for i in range(rows.count()):
-        num += _int(rows.nth(i).locator("[data-field=numerator]").inner_text())
-        den += _int(rows.nth(i).locator("[data-field=denominator]").inner_text())
-    return num, den
+def _table_sums(page, grid: str) -> tuple[int, int]:
+    """Numerator and denominator summed over every row of a drill-down grid (all pages),
+    checked against the total row pinned below it."""
+    wait_grid(page, grid)
+    rows = all_rows(page, grid)
+    sums = (sum(r["numerator"] or 0 for r in rows), sum(r["denominator"] or 0 for r in rows))
+    total = page.locator(f"#{grid} .ag-floating-bottom .ag-row")
+    assert (_int(total.locator("[col-id=numerator]").inner_text()),
+            _int(total.locator("[col-id=denominator]").inner_text())) == sums
+    return sums
 
 
 def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
@@ -198,8 +217,9 @@ def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
     assert shown == set(cities)
 
     # drill-down below the province: skill group, site, team tables, agent leaderboards
-    for table in ("drill-skill_group", "drill-site", "drill-team", "drill-agent-best",
-                  "drill-agent-worst"):
+    for table in ("drill-skill_group", "drill-site", "drill-team"):
+        wait_grid(page, table)
+    for table in ("drill-agent-best", "drill-agent-worst"):
         page.wait_for_selector(f"#{table}")
     assert _table_sums(page, "drill-site") == (
         sum(v[0] for v in expected_day.values()), sum(v[1] for v in expected_day.values()))
@@ -209,32 +229,29 @@ def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
         assert page.locator(f"#hotline-tab-{tab}").count() == 1
     assert _graph_traces(page, "hotline-agent-graph") >= 2
     page.click("#hotline-tab-team")
-    page.wait_for_selector("#hotline-team-table tbody tr")
+    wait_grid(page, "hotline-team-table")
     page.click("#hotline-tab-site")
-    page.wait_for_selector("#hotline-site-table tbody tr")
+    wait_grid(page, "hotline-site-table")
     page.click("#hotline-tab-management")
-    page.wait_for_selector("#hotline-mgmt-skill_group tbody tr")
-    page.wait_for_selector("#hotline-mgmt-site tbody tr")
+    wait_grid(page, "hotline-mgmt-skill_group")
+    wait_grid(page, "hotline-mgmt-site")
 
 
 def test_k01_store_drilldown_sums_back_to_the_city(page, board_url, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/kpi/K01?region=NJ")
-    page.wait_for_selector("#drill-store tbody tr")
     day, _ = _latest(db, "K01")
     num, den, _, _ = _city_values(db, "K01", "day", day)["NJ"]
     assert _table_sums(page, "drill-store") == (num, den)
     stores = db.execute("select count(distinct store_id) from fct_kpi_drilldown where "
                         "kpi_code = 'K01' and city_code = 'NJ' and activity_date = ?",
                         [day]).fetchone()[0]
-    assert page.locator("#drill-store tbody tr").count() == stores
+    assert len(all_rows(page, "drill-store")) == stores
 
 
 def test_k12_team_and_district_drilldown_sum_back_to_the_city_month(page, board_url, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/kpi/K12?region=SZ&period_type=month")
-    page.wait_for_selector("#drill-team tbody tr")
-    page.wait_for_selector("#drill-district tbody tr")
     _, month = _latest(db, "K12")
     num, den, _, _ = _city_values(db, "K12", "month", month)["SZ"]
     assert _table_sums(page, "drill-team") == (num, den)
@@ -244,6 +261,7 @@ def test_k12_team_and_district_drilldown_sum_back_to_the_city_month(page, board_
     page.locator(".dash-dropdown-option, [role=option]").filter(has_text="NJ").first.click()
     page.wait_for_function("() => document.querySelector('#drill-level-team h4') && "
                            "document.querySelector('#kpi-drilldown h3').innerText.includes('NJ')")
+    wait_grid(page, "drill-team")
     num, den, _, _ = _city_values(db, "K12", "month", month)["NJ"]
     assert _table_sums(page, "drill-team") == (num, den)
 
@@ -279,17 +297,25 @@ def test_ranking_matches_the_export(page, board_url, board_home, db):
 def test_health_lists_rejected_files_and_rows(page, board_url, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/health")
-    page.wait_for_selector("#health-rejected-files tbody tr")
-    table = page.locator("#health-rejected-files").inner_text()
+    wait_grid(page, "health-rejected-files")
+    files = all_rows(page, "health-rejected-files")
     for name, reason in (("crm_survey_20261018.csv", "zero-byte"),
                          ("billing_refund_20261027.csv", "updated_at"),
                          ("crm_complaint_20261029.csv", "encoding")):
-        row = page.locator("#health-rejected-files tbody tr").filter(has_text=name)
-        assert row.count() == 1, table
-        assert reason in row.inner_text()
+        found = [f for f in files if f["file_name"] == name]
+        assert len(found) == 1, files
+        assert reason in found[0]["reason"]
+        assert page.locator("#health-rejected-files .ag-row").filter(has_text=name).count() == 1
     expected = db.execute("select count(*) from fct_rejected_rows").fetchone()[0]
     assert _int(page.locator("#health-rejected-count").inner_text()) == expected
-    assert page.locator("#health-rejected-rows tbody tr").count() == min(expected, 200)
+    wait_grid(page, "health-rejected-rows")
+    shown = all_rows(page, "health-rejected-rows")
+    assert len(shown) == min(expected, 1000) == int(
+        page.get_attribute("#health-rejected-rows-title", "data-shown"))
+    assert drawn_count(page, "health-rejected-rows") == min(expected, 100)
+    newest = db.execute("select file_name, line from fct_rejected_rows order by business_date "
+                        "desc nulls last, file_name desc, line limit 1000").fetchall()
+    assert [(r["file_name"], r["line"]) for r in shown] == [tuple(n) for n in newest]
     # counts by entity, rule and class of fault: they add up to every reject
     counts = page.locator("#health-rejected-counts tbody tr")
     assert sum(_int(counts.nth(i).locator("td").nth(3).inner_text())
@@ -369,3 +395,22 @@ def test_health_shows_every_suite_verdict_and_the_alerts(page, board_url, board_
     assert rows.filter(has_text=warned[0]).locator("td").nth(4).inner_text().startswith("[warning]")
     alert = page.locator("#health-alerts tbody tr").filter(has_text="abcd1234")
     assert alert.count() == 1 and "failed steps: raw_landing" in alert.inner_text()
+
+
+def test_province_drilldown_pages_100_rows_at_a_time(page, board_url, db):
+    """K01 in the province's month: one row per store (more than a page), 100 drawn at a
+    time."""
+    login(page, board_url, "demo_qm")
+    page.goto(f"{board_url}/kpi/K01?period_type=month")
+    wait_grid(page, "drill-store")
+    day, month = _latest(db, "K01")
+    stores = db.execute("select count(distinct store_id) from fct_kpi_drilldown where "
+                        "kpi_code = 'K01' and activity_date between ? and ?",
+                        [month, day]).fetchone()[0]
+    assert stores > 100
+    assert len(all_rows(page, "drill-store")) == stores
+    assert drawn_count(page, "drill-store") == 100
+    page.click("#drill-store .ag-paging-button:has(.ag-icon-next)")
+    page.wait_for_function("n => document.querySelectorAll("
+                           "'#drill-store .ag-center-cols-container .ag-row').length === n",
+                           arg=stores - 100)

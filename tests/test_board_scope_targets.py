@@ -16,8 +16,10 @@ import pytest
 from dagster_project.lib.publish import board_path
 from dashboards.components.charts import trend_figure
 from dashboards.components.issues import kpi_chart_figure
-from dashboards.components.tables import city_breakdown_table, member_table, with_values
+from dashboards.components.tables import (city_breakdown_table, member_grid, member_rows,
+                                          with_values)
 
+from .board_grid import all_rows, cell, headers, wait_grid
 from .conftest import login
 
 LABELS = {k: k for k in ("value", "target", "status", "green", "amber", "red", "no_data",
@@ -39,11 +41,14 @@ def test_members_are_judged_by_their_own_target_else_the_region_else_the_catalog
     assert list(judged["own_target"]) == [0.85, 0.92, 0.92]
     # without a region target (the province): the catalog's 0.95 / 0.90 -> red
     assert list(with_values(members, K13)["own_target"]) == [0.85, 0.95, 0.95]
-    table = member_table(judged, "ratio", LABELS, "drill-district", "district",
-                         catalog_target=0.95)
-    cells = [row.children[4] for row in table.children[1].children]
-    assert [c.className for c in cells] == ["num target-override"] * 3
-    assert table.children[0].children.children[4].children == "scope_target"
+    rows = member_rows(judged, "ratio", LABELS, catalog_target=0.95)
+    assert [r["target_overridden"] for r in rows] == [True] * 3
+    assert rows[0]["target_note"] == "catalog_target 95.0%"
+    grid = member_grid(judged, "ratio", LABELS, "drill-district", "district",
+                       catalog_target=0.95).children[1]
+    target = grid.columnDefs[4]
+    assert (target["field"], target["headerName"]) == ("own_target", "scope_target")
+    assert target["cellClassRules"] == {"target-override": "params.data.target_overridden"}
 
 
 def test_city_table_marks_only_the_targets_that_differ():
@@ -68,11 +73,11 @@ def test_trend_draws_the_own_target_only_where_it_differs():
                            "numerator": [42, 42], "denominator": [50, 50],
                            "scope_target": [0.90, 0.85], "scope_red_threshold": [0.85, 0.80]})
     figure = trend_figure(points, 0.90, 0.85, "ratio", LABELS)
-    assert [tr.name for tr in figure.data] == ["value", "target", "red_threshold", "scope_target",
-                                               "scope_red_threshold"]
-    assert list(figure.data[3].y) == [0.90, 0.85]
+    assert [tr["name"] for tr in figure["data"]] == [
+        "value", "target", "red_threshold", "scope_target", "scope_red_threshold"]
+    assert list(figure["data"][3]["y"]) == [0.90, 0.85]
     same = points.assign(scope_target=[0.90, 0.90], scope_red_threshold=[0.85, 0.85])
-    assert len(trend_figure(same, 0.90, 0.85, "ratio", LABELS).data) == 3
+    assert len(trend_figure(same, 0.90, 0.85, "ratio", LABELS)["data"]) == 3
 
 
 def test_issue_chart_draws_the_regions_own_target():
@@ -144,7 +149,7 @@ def test_kpi_page_shows_the_city_target_beside_the_catalog(page, board_url, db):
 def test_district_drilldown_shows_each_districts_own_target(page, board_url, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/kpi/K13?region=XZ")
-    page.wait_for_selector("#drill-district tbody tr")
+    wait_grid(page, "drill-district")
     day = db.execute("select max(period_start) from fct_kpi_values where kpi_code = 'K13' "
                      "and period_type = 'day'").fetchone()[0]
     # rural districts of XZ: 0.85 (rural in XZ); urban ones: XZ's own 0.92
@@ -156,38 +161,37 @@ def test_district_drilldown_shows_each_districts_own_target(page, board_url, db)
     """, [day]).fetchall()}
     assert {float(t) for t, area in expected.values() if area == "rural"} <= {0.85}
     assert {float(t) for t, area in expected.values() if area == "urban"} <= {0.92}
-    rows = page.locator("#drill-district tbody tr")
     seen = 0
-    for i in range(rows.count()):
-        row = rows.nth(i)
-        member = row.get_attribute("data-member")
+    for row in all_rows(page, "drill-district"):
+        member = row["member_key"]
         if member in expected:
-            assert row.locator("[data-field=target]").inner_text() == _pct(expected[member][0])
+            assert _pct(row["own_target"]) == _pct(expected[member][0]), member
+            assert cell(page, "drill-district", member, "own_target").inner_text() == _pct(
+                expected[member][0])
             seen += 1
     assert seen == len(expected) > 0
     # and in English (the switch lands on the overview: come back)
     page.click("#switch-language")
     page.wait_for_selector("#scorecard")
     page.goto(f"{board_url}/kpi/K13?region=XZ")
-    page.wait_for_selector("#drill-district tbody tr")
-    assert "Own target" in page.locator("#drill-district thead").inner_text()
+    wait_grid(page, "drill-district")
+    assert "Own target" in headers(page, "drill-district")
     assert "Targets by scope" in page.locator("#kpi-target-overrides-block summary").inner_text()
 
 
 def test_flagship_stores_have_their_own_target(page, board_url, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/kpi/K01?region=NJ")
-    page.wait_for_selector("#drill-store tbody tr")
+    wait_grid(page, "drill-store")
     levels = dict(db.execute("select store_id, store_level from int_stores "
                              "where city_code = 'NJ'").fetchall())
-    rows = page.locator("#drill-store tbody tr")
     checked = set()
-    for i in range(rows.count()):
-        row = rows.nth(i)
-        store = row.get_attribute("data-member")
+    for row in all_rows(page, "drill-store"):
+        store = row["member_key"]
         if store in levels:
             want = "95.0%" if levels[store] == "flagship" else "90.0%"
-            assert row.locator("[data-field=target]").inner_text() == want, store
+            assert _pct(row["own_target"]) == want, store
+            assert cell(page, "drill-store", store, "own_target").inner_text() == want, store
             checked.add(levels[store])
     assert "flagship" in checked
 

@@ -3,6 +3,7 @@ rows in, Dash components or a figure out. No queries here; labels come from i18n
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -15,6 +16,7 @@ from dagster_project.lib.remediation.rules import CANCEL_REASONS, ROOT_CAUSE_CAT
 
 from ..i18n import department_name, kpi_name, t
 from .common import RAG_COLOURS, format_value, is_missing
+from .grid import badge_col, data_grid, link_col, number_col, text_col
 
 DASH = "—"
 STATES = ("open", "acknowledged", "in_progress", "verifying", "verified", "reopened",
@@ -87,14 +89,10 @@ def department_label(code: str | None, lang: str) -> str:
 
 # -- /issues -----------------------------------------------------------------------------
 
-ISSUE_COLUMNS = ("issue_id", "kpi", "region", "severity", "state", "owner_department",
-                 "opened_at", "current_deadline", "days_overdue", "escalation_level",
-                 "responsible")
-
-
-def filter_options(lang: str, regions: dict[str, tuple[str, str]], departments: list[str]
-                   ) -> dict[str, list[dict]]:
+def filter_options(lang: str, regions: dict[str, tuple[str, str]], departments: list[str],
+                   kpis: list[str]) -> dict[str, list[dict]]:
     return {
+        "kpi": [{"label": kpi_label(k, lang), "value": k} for k in kpis],
         "state": [{"label": state_label(s, lang), "value": s} for s in STATES],
         "severity": [{"label": s, "value": s} for s in SEVERITIES],
         "department": [{"label": department_label(d, lang), "value": d} for d in departments],
@@ -103,41 +101,74 @@ def filter_options(lang: str, regions: dict[str, tuple[str, str]], departments: 
     }
 
 
-def _change_note(view, lang: str) -> list:
-    """A veto issue (issue 7) names the change it is about, linked."""
-    change_id = view.row.get("change_id")
-    if change_id is None:
-        return []
-    return [" · ", dcc.Link(f"{t('issue_change', lang)} #{change_id}",
-                            href=f"/changes/{change_id}", className="issue-change-link")]
-
-
-def issues_table(views: list, regions: dict[str, tuple[str, str]], lang: str) -> html.Table:
-    header = html.Thead(html.Tr([html.Th(t(f"col_{c}", lang)) for c in ISSUE_COLUMNS]))
-    body = []
+def issue_rows(views: list, regions: dict[str, tuple[str, str]], lang: str) -> list[dict]:
+    """One grid row per issue: the labels a user reads (in `lang`), the raw codes beside
+    them for badges and classes, numbers as numbers (they sort as numbers)."""
+    found = []
     for v in views:
         late = v.lateness
-        body.append(html.Tr([
-            html.Td(dcc.Link(f"#{v.id}", href=f"/issues/{v.id}", className="issue-link")),
-            html.Td([kpi_label(v.kpi_code, lang), *_change_note(v, lang)]),
-            html.Td(region_label(v.region_code, regions, lang)),
-            html.Td(severity_badge(v.severity)),
-            html.Td(state_badge(v.state, lang)),
-            html.Td(department_label(v.owner_department, lang)),
-            html.Td(fmt_time(v.opened_at)),
-            html.Td(fmt_time(late.deadline)),
-            html.Td(str(late.days_overdue) if late.overdue else DASH, className="num"),
-            html.Td(str(late.escalation_level) if late.overdue else DASH, className="num"),
-            html.Td(fmt_text(v.responsible)),
-        ], className="issue-row overdue" if late.overdue else "issue-row",
-            **{"data-issue": str(v.id), "data-state": v.state,
-               "data-overdue": "1" if late.overdue else "0"}))
-    return html.Table([header, html.Tbody(body)], className="data issues", id="issues-table")
+        found.append({
+            "issue_id": v.id, "kpi": kpi_label(v.kpi_code, lang),
+            "region": region_label(v.region_code, regions, lang),
+            "severity": v.severity, "state": state_label(v.state, lang), "state_code": v.state,
+            "owner_department": department_label(v.owner_department, lang),
+            "opened_at": fmt_time(v.opened_at), "current_deadline": fmt_time(late.deadline),
+            "days_overdue": late.days_overdue if late.overdue else None,
+            "escalation_level": late.escalation_level if late.overdue else None,
+            "responsible": v.responsible or None, "overdue": bool(late.overdue),
+            # a veto issue is about a change (issue 7): linked
+            "change": (f"{t('issue_change', lang)} #{v.row['change_id']}"
+                       if v.row.get("change_id") is not None else None),
+            "change_id": v.row.get("change_id"),
+        })
+    return found
 
 
-def issues_count(n: int, lang: str) -> html.Span:
-    return html.Span(t("issues_count", lang).format(n=n), id="issues-count",
-                     **{"data-count": str(n)})
+def _issue_columns(lang: str) -> list[dict]:
+    head = lambda key: t(f"col_{key}", lang)  # noqa: E731
+    return [
+        link_col("issue_id", head("issue_id"), "/issues/{}", "#{}", number=True,
+                 class_name="issue-link"),
+        text_col("kpi", head("kpi")), text_col("region", head("region")),
+        badge_col("severity", "severity", head("severity"), "sev", "sev-", "data-severity"),
+        badge_col("state", "state_code", head("state"), "state", "state-", "data-state"),
+        text_col("owner_department", head("owner_department")),
+        text_col("opened_at", head("opened_at")),
+        text_col("current_deadline", head("current_deadline")),
+        number_col("days_overdue", head("days_overdue")),
+        number_col("escalation_level", head("escalation_level")),
+        text_col("responsible", head("responsible")),
+        link_col("change", head("change"), "/changes/{}", href_field="change_id",
+                 class_name="issue-change-link"),
+    ]
+
+
+def issues_grid(rows: list[dict], lang: str) -> html.Div:
+    return data_grid("issues-table", _issue_columns(lang), rows, lang=lang,
+                     file_name="issues.csv", empty=t("no_issues", lang), row_id="issue_id",
+                     row_classes={"overdue": "params.data.overdue"})
+
+
+def issue_counts(rows: list[dict], lang: str) -> html.Div:
+    """How many issues the filters leave, by state and by severity (only those present)."""
+    states = Counter(r["state_code"] for r in rows)
+    severities = Counter(r["severity"] for r in rows)
+
+    def chip(kind: str, code: str, label, n: int) -> html.Span:
+        return html.Span([label, html.B(str(n))], className=f"count-chip count-{kind}",
+                         **{f"data-{kind}": code, "data-count": str(n)})
+
+    return html.Div([
+        html.Span(t("issues_count", lang).format(n=len(rows)), id="issues-count",
+                  **{"data-count": str(len(rows))}),
+        html.Div([html.Span(t("issues_by_state", lang), className="muted"),
+                  *(chip("state", s, state_badge(s, lang), states[s])
+                    for s in STATES if states[s])], id="issues-by-state", className="counts"),
+        html.Div([html.Span(t("issues_by_severity", lang), className="muted"),
+                  *(chip("severity", s, severity_badge(s), severities[s])
+                    for s in SEVERITIES if severities[s])], id="issues-by-severity",
+                 className="counts"),
+    ], id="issues-summary")
 
 
 # -- /issues/<id>: header, chart, evidence, deadlines, fields, events ---------------------
@@ -395,25 +426,41 @@ def closure_summary(rows: list[ClosureRow], lang: str) -> html.P:
                   id="closure-summary", **{"data-count": str(len(rows))})
 
 
-def closure_table(rows: list[ClosureRow], lang: str) -> html.Table:
-    header = html.Thead(html.Tr([html.Th(t(f"col_{c}", lang)) for c in CLOSURE_COLUMNS]))
-    body = []
+def closure_rows(rows: list[ClosureRow], lang: str) -> list[dict]:
+    """The closure list's rows for the grid, in the list's order (most urgent first)."""
+    found = []
     for r in sort_rows(rows):
         region = r.region_name_zh if lang == "zh" else r.region_name_en
         kpi = r.kpi_name_zh if lang == "zh" else r.kpi_name_en
-        body.append(html.Tr([
-            html.Td(dcc.Link(f"#{r.issue_id}", href=f"/issues/{r.issue_id}")),
-            html.Td(f"{r.kpi_code} {kpi}"), html.Td(f"{r.region_code} {region}"),
-            html.Td(severity_badge(r.severity)), html.Td(state_badge(r.state, lang)),
-            html.Td(fmt_time(r.opened_at)), html.Td(fmt_time(r.current_deadline)),
-            html.Td(str(r.days_open), className="num"),
-            html.Td(str(r.days_overdue) if r.overdue else DASH, className="num"),
-            html.Td(str(r.escalation_level) if r.overdue else DASH, className="num"),
-            html.Td(fmt_text(r.responsible)),
-            html.Td(_label("rc", r.root_cause_category, lang)),
-            html.Td(fmt_time(r.target_date)), html.Td(fmt_time(r.fix_date)),
-            html.Td(fmt_text(r.verification_progress)), html.Td(fmt_time(r.closed_at)),
-            html.Td(str(r.reopen_count), className="num"), html.Td(fmt_time(r.last_update)),
-        ], className="closure-row overdue" if r.overdue else "closure-row",
-            **{"data-issue": str(r.issue_id), "data-overdue": "1" if r.overdue else "0"}))
-    return html.Table([header, html.Tbody(body)], className="data closure", id="closure-table")
+        found.append({
+            "issue_id": r.issue_id, "kpi": f"{r.kpi_code} {kpi}",
+            "region": f"{r.region_code} {region}", "severity": r.severity,
+            "state": state_label(r.state, lang), "state_code": r.state,
+            "opened_at": fmt_time(r.opened_at), "current_deadline": fmt_time(r.current_deadline),
+            "days_open": r.days_open, "days_overdue": r.days_overdue if r.overdue else None,
+            "escalation_level": r.escalation_level if r.overdue else None,
+            "responsible": r.responsible or None,
+            "root_cause_category": (_label("rc", r.root_cause_category, lang)
+                                    if r.root_cause_category else None),
+            "target_date": fmt_time(r.target_date), "fix_date": fmt_time(r.fix_date),
+            "verification_progress": r.verification_progress or None,
+            "closed_at": fmt_time(r.closed_at), "reopen_count": r.reopen_count,
+            "last_update": fmt_time(r.last_update), "overdue": bool(r.overdue),
+        })
+    return found
+
+
+def closure_grid(rows: list[dict], code: str, lang: str) -> html.Div:
+    head = lambda key: t(f"col_{key}", lang)  # noqa: E731
+    numbers = {"days_open", "days_overdue", "escalation_level", "reopen_count"}
+    columns = [link_col("issue_id", head("issue_id"), "/issues/{}", "#{}", number=True,
+                        class_name="issue-link"),
+               text_col("kpi", head("kpi")), text_col("region", head("region")),
+               badge_col("severity", "severity", head("severity"), "sev", "sev-",
+                         "data-severity"),
+               badge_col("state", "state_code", head("state"), "state", "state-", "data-state")]
+    columns += [number_col(c, head(c)) if c in numbers else text_col(c, head(c))
+                for c in CLOSURE_COLUMNS[5:]]
+    return data_grid("closure-table", columns, rows, lang=lang, empty=t("no_issues", lang),
+                     file_name=f"closure_list_{code}_view.csv", row_id="issue_id",
+                     row_classes={"overdue": "params.data.overdue"})

@@ -11,6 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from .common import format_value, rag_badge
+from .grid import badge_col, data_grid, number_col, text_col
 
 
 def is_missing(value) -> bool:
@@ -84,18 +85,18 @@ def min_denominator(denominators: Iterable, floor: int = 2) -> int:
     return max(floor, math.ceil(median))
 
 
-def leaderboards(members: pd.DataFrame, direction: str, min_n: int, size: int = 10
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(best, worst) `size` members by value among those with denominator >= min_n and a
-    key; ties broken by the larger sample, then the key."""
-    eligible = members[members["member"].notna() & members["value"].notna()
-                       & (members["denominator"] >= min_n)]
-    up = direction == "up"
-    best = eligible.sort_values(["value", "denominator", "member"],
-                                ascending=[not up, False, True]).head(size)
-    worst = eligible.sort_values(["value", "denominator", "member"],
-                                 ascending=[up, False, True]).head(size)
-    return best, worst
+def leaderboards(members: list[dict], direction: str, min_n: int, size: int = 10
+                 ) -> tuple[list[dict], list[dict]]:
+    """(best, worst) `size` members (records of with_values) by value among those with
+    denominator >= min_n and a key; ties broken by the larger sample, then the key. Plain
+    sorts of a few hundred records: a DataFrame sort costs more than the whole list here."""
+    eligible = [m for m in members if not is_missing(m["member"]) and not is_missing(m["value"])
+                and not is_missing(m["denominator"]) and m["denominator"] >= min_n]
+    sign = -1 if direction == "up" else 1
+    best = sorted(eligible, key=lambda m: (sign * m["value"], -m["denominator"], str(m["member"])))
+    worst = sorted(eligible, key=lambda m: (-sign * m["value"], -m["denominator"],
+                                            str(m["member"])))
+    return best[:size], worst[:size]
 
 
 def simple_table(columns: Sequence[tuple[str, str]], records: Iterable[dict], table_id: str,
@@ -163,49 +164,67 @@ def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dic
     return html.Table([header, html.Tbody(body)], className="data", id="kpi-city-table")
 
 
-def member_table(members: pd.DataFrame, unit: str, labels: dict[str, str], table_id: str,
-                 member_label: str, total: bool = True, catalog_target=None) -> html.Table:
-    """A drill-down level: one row per member (a missing key shown as 'not attributed'),
-    with a total row in the footer; with catalog_target, each member's own target too
-    (with_values' own_target, marked where it differs from the catalog's)."""
+NOT_ATTRIBUTED_ID = "(none)"  # the grid row id of the members without a key
+
+
+def member_rows(members: pd.DataFrame, unit: str, labels: dict[str, str],
+                catalog_target=None) -> list[dict]:
+    """A drill-down level as grid rows: one per member (a missing key shown as 'not
+    attributed'), value and own target as numbers, the status label beside its code; with
+    catalog_target, each member's own target (with_values' own_target) is marked where it
+    differs from the catalog's."""
     show_target = catalog_target is not None and "own_target" in members
-
-    def row(record, member_id: str | None, cls: str | None = None):
-        return html.Tr([
-            html.Td(record["name"]),
-            html.Td(format_value(record["value"], unit), className="num", **{"data-field": "value"}),
-            html.Td(_int(record["numerator"]), className="num", **{"data-field": "numerator"}),
-            html.Td(_int(record["denominator"]), className="num", **{"data-field": "denominator"}),
-            *([target_cell(record["own_target"], catalog_target, unit, labels)]
-              if show_target else []),
-            html.Td(rag_badge(record["status"], labels[record["status"]]),
-                    **{"data-field": "status"}),
-        ], className=cls, **({"data-member": member_id} if member_id is not None else {}))
-
-    body = []
+    found = []
     for record in members.to_dict("records"):
-        key = record["member"]
-        name = record.get("member_name")
-        label = (labels["not_attributed"] if is_missing(key) else
-                 f"{key}" if is_missing(name) or name == key else f"{key} {name}")
-        body.append(row({**record, "name": label}, "" if is_missing(key) else str(key)))
-    parts = [html.Thead(html.Tr([html.Th(h) for h in (
-        member_label, labels["value"], labels["numerator"], labels["denominator"],
-        *([labels["scope_target"]] if show_target else []),
-        labels["status"])])), html.Tbody(body)]
-    if total and not members.empty:
-        num, den = int(members["numerator"].sum()), int(members["denominator"].sum())
-        parts.append(html.Tfoot(html.Tr([
-            html.Td(labels["total"]), html.Td(""), html.Td(f"{num:,}", className="num"),
-            html.Td(f"{den:,}", className="num"), *([html.Td("")] if show_target else []),
-            html.Td("")])))
-    return html.Table(parts, className="data", id=table_id)
+        key, name = record["member"], record.get("member_name")
+        row = {"member_key": NOT_ATTRIBUTED_ID if is_missing(key) else str(key),
+               "member": (labels["not_attributed"] if is_missing(key) else
+                          f"{key}" if is_missing(name) or name == key else f"{key} {name}"),
+               "value": None if is_missing(record["value"]) else float(record["value"]),
+               "numerator": None if is_missing(record["numerator"]) else int(record["numerator"]),
+               "denominator": (None if is_missing(record["denominator"])
+                               else int(record["denominator"])),
+               "status": labels[record["status"]], "status_code": record["status"]}
+        if show_target:
+            own = record["own_target"]
+            row["own_target"] = None if is_missing(own) else float(own)
+            row["target_overridden"] = (not is_missing(own) and
+                                        Decimal(str(own)) != Decimal(str(catalog_target)))
+            if row["target_overridden"]:
+                row["target_note"] = (f"{labels['catalog_target']} "
+                                      f"{format_value(float(catalog_target), unit)}")
+        found.append(row)
+    return found
 
 
-def leaderboard_table(members: pd.DataFrame, unit: str, labels: dict[str, str],
+def member_grid(members: pd.DataFrame, unit: str, labels: dict[str, str], table_id: str,
+                member_label: str, total: bool = True, catalog_target=None) -> html.Div:
+    """A drill-down level in a grid (sorting, filters, pages, CSV), the total pinned below."""
+    rows = member_rows(members, unit, labels, catalog_target)
+    columns = [text_col("member", member_label),
+               number_col("value", labels["value"], unit),
+               number_col("numerator", labels["numerator"]),
+               number_col("denominator", labels["denominator"])]
+    if catalog_target is not None and "own_target" in members:
+        columns.append(number_col("own_target", labels["scope_target"], unit,
+                                  tooltipField="target_note",
+                                  cellClassRules={"target-override":
+                                                  "params.data.target_overridden"}))
+    columns.append(badge_col("status", "status_code", labels["status"], "rag", "rag-",
+                             "data-status"))
+    totals = None
+    if total and rows:
+        totals = [{"member_key": "total", "member": labels["total"],
+                   "numerator": int(members["numerator"].sum()),
+                   "denominator": int(members["denominator"].sum())}]
+    return data_grid(table_id, columns, rows, file_name=f"{table_id}.csv", row_id="member_key",
+                     totals=totals)
+
+
+def leaderboard_table(members: list[dict], unit: str, labels: dict[str, str],
                       table_id: str) -> html.Table:
     body = []
-    for i, record in enumerate(members.to_dict("records"), start=1):
+    for i, record in enumerate(members, start=1):
         name = record.get("member_name")
         key = record["member"]
         body.append(html.Tr([

@@ -14,7 +14,8 @@ from dagster_project.lib.remediation.warehouse_io import closure_row
 
 from dashboards.components.common import empty_state
 from dashboards.components.issues import (
-    closure_summary, closure_table, department_label, department_picker, download_links,
+    closure_grid, closure_rows, closure_summary, department_label, department_picker,
+    download_links,
 )
 from dashboards.context import board, current_user
 from dashboards.data import NoBoardData
@@ -49,5 +50,5 @@ def layout(code: str | None = None, **_):
         picker,
         html.Div([closure_summary(rows, lang), download_links(code, lang)],
                  className="closure-head"),
-        closure_table(rows, lang) if rows else empty_state(t("no_issues")),
+        closure_grid(closure_rows(rows, lang), code, lang),
     ])

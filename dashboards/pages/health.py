@@ -10,6 +10,7 @@ import dash
 from dash import html
 
 from dashboards.components.common import empty_state, rag_badge
+from dashboards.components.grid import data_grid, number_col, text_col
 from dashboards.components.tables import is_missing, simple_table
 from dashboards.data import NoBoardData
 from dashboards.data import health as data
@@ -18,6 +19,7 @@ from dashboards.i18n import t
 dash.register_page(__name__, path="/health", name="health", title="QualityLoop · Data health")
 
 RAW_VALUES_SHOWN = 4
+REJECTED_ROWS_SHOWN = 1000
 
 
 def _date(value) -> str:
@@ -151,24 +153,36 @@ def freshness_section() -> html.Section:
 
 def rejected_files_section() -> html.Section:
     files = data.rejected_files()
-    body = simple_table(
-        [("file_name", t("file")), ("entity", t("entity")), ("business_date", t("business_date")),
-         ("outcome", t("outcome")), ("reason", t("reason")), ("size_bytes", t("size_bytes")),
-         ("seen_at", t("seen_at"))],
-        files.to_dict("records"), "health-rejected-files", numeric=("size_bytes",),
-        render={"business_date": _date, "seen_at": _time,
-                "size_bytes": lambda v: "—" if is_missing(v) else f"{int(v):,}"},
-        row_id=lambda r: {"type": "rejected-file", "file": r["file_name"]}
-    ) if not files.empty else html.P(t("no_rejected_files"), className="muted",
-                                     id="health-rejected-files")
-    return html.Section([html.H3(t("rejected_files")), body], className="card")
+    rows = [{"file_name": r["file_name"], "entity": r["entity"],
+             "business_date": _date(r["business_date"]), "outcome": r["outcome"],
+             "reason": r["reason"],
+             "size_bytes": None if is_missing(r["size_bytes"]) else int(r["size_bytes"]),
+             "seen_at": _time(r["seen_at"])} for r in files.to_dict("records")]
+    columns = [text_col("file_name", t("file")), text_col("entity", t("entity")),
+               text_col("business_date", t("business_date")), text_col("outcome", t("outcome")),
+               text_col("reason", t("reason"), wrapText=True, autoHeight=True, minWidth=260),
+               number_col("size_bytes", t("size_bytes")), text_col("seen_at", t("seen_at"))]
+    return html.Section([html.H3(t("rejected_files")), data_grid(
+        "health-rejected-files", columns, rows, file_name="rejected_files.csv",
+        empty=t("no_rejected_files"))], className="card")
 
 
 def rejected_rows_section() -> html.Section:
+    """Counts of every reject by entity, rule and class, then the newest rejected rows in a
+    grid. Capped at REJECTED_ROWS_SHOWN: a province quarter has ~100 k rejects, and a grid
+    holds its rows in the browser; the counts cover all of them and the full list stays in
+    the warehouse (fct_rejected_rows)."""
     total = data.rejected_row_count()
     counts = data.rejected_row_counts()
-    latest = data.rejected_rows(200)
-    records = [{**r, "preview": _raw_preview(r["raw_values"])} for r in latest.to_dict("records")]
+    latest = data.rejected_rows(REJECTED_ROWS_SHOWN)
+    rows = [{"file_name": r["file_name"], "line": r["line"], "entity": r["entity"],
+             "business_date": _date(r["business_date"]), "rule": r["rule"],
+             "reason": r["reason"], "preview": _raw_preview(r["raw_values"])}
+            for r in latest.to_dict("records")]
+    columns = [text_col("file_name", t("file")), number_col("line", t("line")),
+               text_col("entity", t("entity")), text_col("business_date", t("business_date")),
+               number_col("rule", t("rule")), text_col("reason", t("reason"), minWidth=240),
+               text_col("preview", t("raw_values"), minWidth=320)]
     return html.Section([
         html.H3([t("rejected_rows"), " ",
                  html.Span(f"{total:,}", id="health-rejected-count", className="count")]),
@@ -179,11 +193,9 @@ def rejected_rows_section() -> html.Section:
                          counts.to_dict("records"), "health-rejected-counts",
                          numeric=("rule", "row_count")),
         ]),
-        html.H4(t("latest_rejected_rows").format(n=len(records))),
-        html.Div(simple_table(
-            [("file_name", t("file")), ("line", t("line")), ("rule", t("rule")),
-             ("reason", t("reason")), ("preview", t("raw_values"))],
-            records, "health-rejected-rows", numeric=("line", "rule")), className="scroll tall"),
+        html.H4(t("rejected_rows_capped").format(n=f"{len(rows):,}", total=f"{total:,}"),
+                id="health-rejected-rows-title", **{"data-shown": str(len(rows))}),
+        data_grid("health-rejected-rows", columns, rows, file_name="rejected_rows.csv"),
     ], className="card")
 
 

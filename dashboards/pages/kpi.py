@@ -15,7 +15,7 @@ from dashboards.components.charts import (agent_vs_team_figure, control_chart_fi
                                           rag_bar_figure, trend_figure)
 from dashboards.components.common import empty_state, format_target, format_value, rag_badge
 from dashboards.components.tables import (city_breakdown_table, leaderboard_table,
-                                          leaderboards, member_table, min_denominator,
+                                          leaderboards, member_grid, min_denominator,
                                           simple_table, with_values)
 from dashboards.data import NoBoardData
 from dashboards.data import kpi_detail as data
@@ -180,12 +180,11 @@ def level_block(kpi: dict, members, level: str, full_table: bool = True,
     labels = _labels()
     members = with_values(members, kpi, region_target)
     min_n = min_denominator(members["denominator"])
-    best, worst = leaderboards(members, kpi["direction"], min_n)
+    best, worst = leaderboards(members.to_dict("records"), kpi["direction"], min_n)
     parts = [html.H4(t(f"level_{level}"))]
     if full_table:
-        parts.append(html.Div(member_table(members, kpi["unit"], labels, f"drill-{level}",
-                                           t(f"level_{level}"), catalog_target=kpi["target"]),
-                              className="scroll"))
+        parts.append(member_grid(members, kpi["unit"], labels, f"drill-{level}",
+                                 t(f"level_{level}"), catalog_target=kpi["target"]))
     parts.append(html.Div([
         html.Div([html.H5(f"{t('best')} 10"),
                   leaderboard_table(best, kpi["unit"], labels, f"drill-{level}-best")]),
@@ -257,8 +256,7 @@ def ranked_block(kpi: dict, members, level: str, table_id: str) -> html.Div:
     members = members.sort_values(["eligible", "value", "denominator"],
                                   ascending=[False, not up, False], na_position="last")
     return html.Div([
-        html.Div(member_table(members, kpi["unit"], _labels(), table_id, t(f"level_{level}")),
-                 className="scroll"),
+        member_grid(members, kpi["unit"], _labels(), table_id, t(f"level_{level}")),
         html.P(t("ranked_note").format(n=min_n), className="muted"),
     ])
 
@@ -289,7 +287,7 @@ def management_view(kpi: dict, start: date, end: date) -> html.Div:
         names = [t("not_attributed") if m is None or m != m else str(m) for m in members["member"]]
         blocks.append(html.Div([
             html.H4(t(f"level_{level}")),
-            member_table(members, kpi["unit"], _labels(), f"hotline-mgmt-{level}",
+            member_grid(members, kpi["unit"], _labels(), f"hotline-mgmt-{level}",
                          t(f"level_{level}"), catalog_target=kpi["target"]),
             _graph(f"hotline-mgmt-{level}-graph",
                    rag_bar_figure(names, list(members["value"]), list(members["status"]),
