@@ -13,14 +13,15 @@ from .defs.remediation.assets import (
 )
 from .defs.reporting.board import board_copy
 from .defs.reporting.export import kpi_snapshot_export
+from .defs.reporting.exposures import board_page_specs
 from .defs.resources import QualityLoopPaths
 from .defs.transform.dbt import (
-    dbt_resource, qualityloop_dbt_after_detection, qualityloop_dbt_models,
+    dbt_project, dbt_resource, qualityloop_dbt_after_detection, qualityloop_dbt_models,
 )
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(closure_lists),
+    selection=dg.AssetSelection.all().materializable() - dg.AssetSelection.assets(closure_lists),
     description="Load the inbox, build every model and check, write the group snapshot, "
                 "detect breaches and verify fixes, rank cities and departments.",
     executor_def=dg.in_process_executor,
@@ -37,7 +38,7 @@ paths = QualityLoopPaths.from_env()
 defs = dg.Definitions(
     assets=[raw_landing, qualityloop_dbt_models, quality_suites, kpi_snapshot_export, rem_issues,
             qualityloop_dbt_after_detection, horizontal_assessment_export, closure_lists,
-            rem_post_evaluations, board_copy],
+            rem_post_evaluations, board_copy, *board_page_specs(dbt_project.manifest_path)],
     asset_checks=[quality_checks],
     jobs=[pipeline_job, closure_lists_job],
     **AUTOMATION,

@@ -158,7 +158,7 @@ def catalog_codes(home: Path) -> list[str]:
 
     con = duckdb.connect(str(board_path(home)), read_only=True)
     try:
-        return [r[0] for r in con.execute("select kpi_code from kpi_catalog order by 1").fetchall()]
+        return [r[0] for r in con.execute("select kpi_code from dim_kpi order by 1").fetchall()]
     finally:
         con.close()
 

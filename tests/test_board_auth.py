@@ -86,7 +86,7 @@ def test_overview_shows_every_kpi_with_the_published_status(page, board_url, boa
     try:
         expected = dict(con.execute(
             "select kpi_code, status from fct_kpi_values where period_type = 'day' and "
-            "region_code = 'JS' and period_start = (select report_date from int_as_of)"
+            "region_code = 'JS' and period_start = (select report_date from dim_as_of)"
         ).fetchall())
     finally:
         con.close()

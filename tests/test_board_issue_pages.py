@@ -318,9 +318,9 @@ def test_headers_in_english_after_switching(page, board_url, board_home):
 def verifiable_open_issue(home: Path) -> tuple[dict, str]:
     """An open issue of a daily KPI whose first 7 complete days with a value after
     (as_of_date - 10) are all green, so `qloop issues verify` will verify it."""
-    (as_of_date, report_date), = published(home, "select as_of_date, report_date from int_as_of")
+    (as_of_date, report_date), = published(home, "select as_of_date, report_date from dim_as_of")
     fix_date = as_of_date - timedelta(days=10)
-    daily = {code for code, in published(home, "select kpi_code from kpi_catalog "
+    daily = {code for code, in published(home, "select kpi_code from dim_kpi "
                                                 "where grain = 'day' and kpi_code <> 'K04'")}
     for issue in cli_issues(home, "--state", "open"):
         if issue["kpi_code"] not in daily:

@@ -198,7 +198,7 @@ def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
     day, month = _latest(db, "K02")
     expected_day = _city_values(db, "K02", "day", day)
     expected_month = _city_values(db, "K02", "month", month)
-    cities = [r[0] for r in db.execute("select city_code from int_cities").fetchall()]
+    cities = [r[0] for r in db.execute("select city_code from dim_cities").fetchall()]
     rows = page.locator("#kpi-city-table tbody tr")
     assert rows.count() == 13
     shown = set()
@@ -270,7 +270,7 @@ def test_ranking_matches_the_export(page, board_url, board_home, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/ranking")
     page.wait_for_selector("#ranking-city tbody tr")
-    as_of = db.execute("select as_of_date from int_as_of").fetchone()[0]
+    as_of = db.execute("select as_of_date from dim_as_of").fetchone()[0]
     months = sorted(p.stem.rsplit("_", 1)[1] for p in
                     (board_home / "exports").glob("horizontal_assessment_*.csv"))
     complete = [m for m in months if
@@ -324,7 +324,7 @@ def test_health_lists_rejected_files_and_rows(page, board_url, db):
                          "from fct_rejected_rows").fetchone()[0]
     assert counts.count() == classes > 0
     assert page.locator("#health-freshness tbody tr").count() == db.execute(
-        "select count(distinct entity) from raw_files").fetchone()[0]
+        "select count(distinct entity) from fct_files_in_force").fetchone()[0]
     assert page.locator("#health-report_ingest").count() == 1
     assert "green" in page.locator("#health-reconcile-state .rag").get_attribute("data-status")
 
@@ -379,7 +379,7 @@ def test_health_shows_every_suite_verdict_and_the_alerts(page, board_url, board_
                 "abcd1234-run", environ={})
     verdicts = dict(db.execute(
         "select suite, case when blocking_failed then 'red' when success then 'green' else 'amber' end "
-        "from qa_suite_results where run_id = (select run_id from qa_suite_results "
+        "from fct_quality_suite_results where run_id = (select run_id from fct_quality_suite_results "
         "order by checked_at desc limit 1)").fetchall())
     assert len(verdicts) == 15 and "red" not in verdicts.values()  # the sample blocks nothing
     login(page, board_url, "demo_qm")

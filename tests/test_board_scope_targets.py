@@ -137,7 +137,7 @@ def test_kpi_page_shows_the_city_target_beside_the_catalog(page, board_url, db):
     assert "90.0%" in page.locator("#kpi-facts").inner_text()
     overrides = page.locator("#kpi-target-overrides tbody tr")
     assert overrides.count() == db.execute(
-        "select count(*) from kpi_target_overrides where kpi_code = 'K12'").fetchone()[0] == 2
+        "select count(*) from dim_kpi_target_overrides where kpi_code = 'K12'").fetchone()[0] == 2
     assert "徐州" in overrides.first.inner_text()
     # the trend of XZ draws the own target beside the catalog's (value, 2 catalog, 2 own)
     page.wait_for_selector("#kpi-trend .js-plotly-plot .main-svg", timeout=20_000)
@@ -155,7 +155,7 @@ def test_district_drilldown_shows_each_districts_own_target(page, board_url, db)
     # rural districts of XZ: 0.85 (rural in XZ); urban ones: XZ's own 0.92
     expected = {r[0]: (r[1], r[2]) for r in db.execute("""
         select d.district_code, any_value(d.scope_target), x.area_type
-        from fct_kpi_drilldown as d join int_districts as x using (district_code)
+        from fct_kpi_drilldown as d join dim_districts as x using (district_code)
         where d.kpi_code = 'K13' and d.city_code = 'XZ' and d.activity_date = ?
         group by d.district_code, x.area_type
     """, [day]).fetchall()}
@@ -183,7 +183,7 @@ def test_flagship_stores_have_their_own_target(page, board_url, db):
     login(page, board_url, "demo_qm")
     page.goto(f"{board_url}/kpi/K01?region=NJ")
     wait_grid(page, "drill-store")
-    levels = dict(db.execute("select store_id, store_level from int_stores "
+    levels = dict(db.execute("select store_id, store_level from dim_stores "
                              "where city_code = 'NJ'").fetchall())
     checked = set()
     for row in all_rows(page, "drill-store"):

@@ -13,8 +13,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
+
+from dagster_project.defs.transform.dbt import qualityloop_dbt_models
 
 from .qloop_cli import SAMPLE, dbt, qloop, qloop_run, redelivered
 
@@ -364,3 +367,24 @@ def test_the_entity_key_test_checks_the_keys_its_latest_build_wrote(runs, tmp_pa
     stored = sql("select unique_field, n_records from main_dbt_test__audit.qa_duplicate_keys__cc_call")
     assert stored == sql("select call_id, 2 from int_calls where _file = ? "
                          "group by call_id having count(*) > 1", [day_file])
+
+
+def test_the_assets_carry_their_row_counts(runs, monkeypatch):
+    """Dagster's standard row count on the landing, dbt and issue-copy assets: what the last
+    run left in each table."""
+    home = runs["home"]
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    with dg.DagsterInstance.get() as instance:
+        for table in ("raw_cc_call", "stg_cc__calls", "int_calls", "fct_kpi_values",
+                      "fct_kpi_drilldown", "kpi_catalog", "rem_issues"):
+            event = instance.get_latest_materialization_event(dg.AssetKey(table))
+            rows = _query(home, f"select count(*) from {table}")[0][0]
+            assert rows > 0, table
+            assert event.asset_materialization.metadata["dagster/row_count"].value == rows, table
+        last_run = event.run_id
+        assert instance.get_run_by_id(last_run).is_success
+        checks = [e for e in instance.all_logs(last_run)
+                  if e.dagster_event and e.dagster_event.event_type
+                  == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+        # every dbt test of the main build reported in that run (after the outputs it tests)
+        assert len(checks) >= len(list(qualityloop_dbt_models.check_specs))

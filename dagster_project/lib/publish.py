@@ -13,20 +13,21 @@ from pathlib import Path
 
 from .warehouse import connect
 
-# What the board reads: marts only, never raw facts.
+# What the board reads: the consumer marts (dim_ and fct_), never the entity models, raw
+# landing tables or the pipeline's own logs (dbt/models/marts/_exposures.yml names which
+# page reads which).
 BOARD_TABLES = (
+    # KPIs: values, drill-down, control charts and signals; the catalog and its targets
     "fct_kpi_values", "fct_kpi_drilldown", "fct_kpi_control_chart", "fct_kpi_breach_signals",
-    "fct_horizontal_assessment", "fct_file_reconciliation", "fct_rejected_rows", "int_as_of",
-    "int_cities", "int_stores", "int_teams", "int_districts", "int_agents", "kpi_catalog",
-    "kpi_target_overrides",
-    "departments", "raw_files", "raw_deliveries", "qa_suite_results", "qa_expectation_results",
-    "qa_freshness",
-    # post-evaluation of launched changes (issue 7): the verdicts and the issues they opened
-    "fct_change_post_evaluation", "rem_post_evaluations",
-    # issue 7 item 4: the satisfaction post-evaluation of each closed issue
-    "fct_issue_satisfaction_evaluation",
-    # complaint and contact hotspots: volumes, every series' expected level, the hotspots,
-    # the complaints behind them and the launched changes they may come from
+    "dim_kpi", "dim_kpi_target_overrides", "dim_departments", "dim_as_of",
+    # the reference data the drill-down names its members by
+    "dim_cities", "dim_districts", "dim_stores", "dim_teams", "dim_agents",
+    # data health: deliveries, rejects, reconciliation, the latest quality run
+    "fct_files_in_force", "fct_deliveries", "fct_rejected_rows", "fct_file_reconciliation",
+    "fct_quality_suite_results", "fct_quality_expectation_results",
+    # the loop's assessments: ranking, post-evaluation of changes, satisfaction after closing
+    "fct_horizontal_assessment", "fct_change_post_evaluation", "fct_issue_satisfaction_evaluation",
+    # complaint and contact hotspots
     "fct_contact_volumes", "fct_contact_baselines", "fct_hotspots", "fct_hotspot_complaints",
     "fct_hotspot_changes",
 )

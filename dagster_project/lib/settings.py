@@ -17,6 +17,9 @@ DEFAULT_INBOX = PROJECT_ROOT / "data" / "sample"
 DEFAULT_HOME = PROJECT_ROOT / ".qloop"
 
 HOME_ENV, INBOX_ENV, ISSUES_URL_ENV = "QLOOP_HOME", "QLOOP_INBOX", "QLOOP_ISSUES_URL"
+# Where people open the board (`qloop board` serves it on 127.0.0.1:8050 by default): the
+# Dagster UI links the GX Data Docs the board serves under /data-docs/.
+BOARD_URL_ENV, DEFAULT_BOARD_URL = "QLOOP_BOARD_URL", "http://127.0.0.1:8050"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,15 @@ class Settings:
     def issues_url(self) -> str:
         """The issue store: `QLOOP_ISSUES_URL` (any SQLAlchemy URL), else SQLite in the home."""
         return os.environ.get(ISSUES_URL_ENV) or f"sqlite:///{self.home / 'issues.sqlite'}"
+
+    @property
+    def board_url(self) -> str:
+        return (os.environ.get(BOARD_URL_ENV) or DEFAULT_BOARD_URL).rstrip("/")
+
+    @property
+    def data_docs_url(self) -> str:
+        """The GX Data Docs as the board serves them (behind its login)."""
+        return f"{self.board_url}/data-docs/"
 
     @property
     def closure_lists(self) -> Path:

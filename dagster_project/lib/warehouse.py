@@ -111,10 +111,37 @@ def landing_ddl(entity: Entity) -> str:
     )
 
 
+# The quality step's results (lib/quality/run.py), one set of rows per run; created with the
+# rest of the schema, so the marts over them build before the first quality run too.
+SUITE_RESULTS, EXPECTATION_RESULTS, FRESHNESS = "qa_suite_results", "qa_expectation_results", "qa_freshness"
+
+QUALITY_DDL = f"""
+create table if not exists {SUITE_RESULTS} (
+    run_id varchar not null, checked_at timestamp not null, suite varchar not null,
+    entity varchar not null, kpi_sources varchar[] not null, files integer not null,
+    success boolean not null, blocking_failed boolean not null, error varchar
+);
+create table if not exists {EXPECTATION_RESULTS} (
+    run_id varchar not null, checked_at timestamp not null, suite varchar not null,
+    entity varchar not null, expectation_index integer not null, expectation varchar not null,
+    column_name varchar, bounds varchar, severity varchar not null, why varchar,
+    success boolean not null, element_count bigint, unexpected_count bigint,
+    unexpected json,            -- [{"file_name", "value"}] of the failing files (first 25)
+    observed_value varchar
+);
+create table if not exists {FRESHNESS} (
+    run_id varchar not null, checked_at timestamp not null, entity varchar not null,
+    source varchar not null, kind varchar not null, first_date date, latest_date date,
+    report_date date, missing_count integer not null, missing json, late json, passed boolean not null
+);
+"""
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every landing and control table that does not exist yet."""
     con.execute(CONTROL_DDL)
     con.execute(REMEDIATION_DDL)
+    con.execute(QUALITY_DDL)
     for entity in ENTITIES:
         con.execute(landing_ddl(entity))
 

@@ -45,22 +45,22 @@ def check_results() -> pd.DataFrame:
     why, bounds, unexpected files) as a list."""
     return frame("""
         with latest as (
-            select run_id from qa_suite_results order by checked_at desc limit 1
+            select run_id from fct_quality_suite_results order by checked_at desc limit 1
         ), failed as (
             select suite, list({'severity': severity, 'why': why, 'bounds': bounds,
                                 'unexpected_count': unexpected_count}
                                order by severity, expectation_index) as failing
-            from qa_expectation_results
+            from fct_quality_expectation_results
             where run_id = (select run_id from latest) and not success
             group by suite
         )
         select s.suite, s.entity, s.files, s.success, s.blocking_failed, s.error,
                array_to_string(s.kpi_sources, ', ') as kpi_sources, s.checked_at,
                coalesce(f.failing, []) as failing
-        from qa_suite_results as s left join failed as f using (suite)
+        from fct_quality_suite_results as s left join failed as f using (suite)
         where s.run_id = (select run_id from latest)
         order by s.blocking_failed desc, s.success, s.suite
-    """) if _has_table("qa_suite_results") else pd.DataFrame()
+    """) if _has_table("fct_quality_suite_results") else pd.DataFrame()
 
 
 def _has_table(name: str) -> bool:
@@ -88,21 +88,21 @@ def freshness() -> pd.DataFrame:
             select entity, any_value(kind) as kind, count(*) as files,
                    min(business_date) as first_date, max(business_date) as latest_date,
                    count(distinct business_date) as dates, max(loaded_at) as loaded_at
-            from raw_files group by entity
+            from fct_files_in_force group by entity
         ), missing as (
             select f.entity, list(d.day::date order by d.day) as missing_days
             from f
             cross join lateral (select unnest(generate_series(f.first_date, f.latest_date,
                                                               interval 1 day)) as day) as d
             where f.kind = 'daily' and f.first_date is not null
-              and not exists (select 1 from raw_files as r
+              and not exists (select 1 from fct_files_in_force as r
                               where r.entity = f.entity and r.business_date = d.day::date)
             group by f.entity
         )
         select f.entity, split_part(f.entity, '_', 1) as source, f.kind, f.files,
                f.first_date, f.latest_date, coalesce(len(m.missing_days), 0) as missing_count,
                m.missing_days, f.loaded_at,
-               (select report_date from int_as_of) as report_date
+               (select report_date from dim_as_of) as report_date
         from f left join missing as m using (entity)
         order by f.entity
     """)
@@ -114,7 +114,7 @@ def late_files() -> pd.DataFrame:
     return frame("""
         with firsts as (
             select entity, file_name, business_date, min(seen_at) as seen_at
-            from raw_deliveries where business_date is not null
+            from fct_deliveries where business_date is not null
             group by entity, file_name, business_date
         )
         select a.entity, a.file_name, a.business_date, a.seen_at,
@@ -132,7 +132,7 @@ def rejected_files() -> pd.DataFrame:
     return frame("""
         select file_name, entity, business_date, outcome, reason, size_bytes,
                max(seen_at) as seen_at
-        from raw_deliveries where outcome in ('rejected', 'failed')
+        from fct_deliveries where outcome in ('rejected', 'failed')
         group by all
         order by seen_at desc, file_name
     """)

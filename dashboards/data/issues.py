@@ -14,22 +14,22 @@ PROVINCE = ("JS", "江苏省", "Jiangsu province")
 
 
 def region_names() -> dict[str, tuple[str, str]]:
-    """Region code -> (Chinese, English) name: the cities of int_cities, and the province."""
+    """Region code -> (Chinese, English) name: the cities of dim_cities, and the province."""
     names = {code: (zh, en) for code, zh, en in rows(
-        "select city_code, city_name_zh, city_name_en from int_cities order by city_code")}
+        "select city_code, city_name_zh, city_name_en from dim_cities order by city_code")}
     names[PROVINCE[0]] = PROVINCE[1:]
     return names
 
 
 def as_of_date() -> date | None:
-    found = rows("select as_of_date from int_as_of")
+    found = rows("select as_of_date from dim_as_of")
     return found[0][0] if found else None
 
 
 def kpi_meta(kpi_code: str) -> dict | None:
     """The catalog row of one KPI (grain, direction, unit, target, red threshold)."""
     found = frame("select kpi_code, grain, direction, unit, target, red_threshold "
-                  "from kpi_catalog where kpi_code = $kpi", {"kpi": kpi_code})
+                  "from dim_kpi where kpi_code = $kpi", {"kpi": kpi_code})
     return None if found.empty else found.iloc[0].to_dict()
 
 

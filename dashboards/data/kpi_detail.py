@@ -10,21 +10,18 @@ import pandas as pd
 
 from . import frame, rows
 
-HOTLINE_KPIS = ("K02", "K03", "K04")
-FIELD_KPIS = ("K11", "K12", "K13", "K14")
-
 # drill-down level -> (column of fct_kpi_drilldown, name expression, join). A fixed map:
 # levels come from the page, never straight into SQL.
 LEVELS: dict[str, tuple[str, str, str]] = {
     "store": ("store_id", "s.store_name",
-              "left join int_stores as s on s.store_id = d.store_id"),
+              "left join dim_stores as s on s.store_id = d.store_id"),
     "district": ("district_code", "x.district_name_zh",
-                 "left join int_districts as x on x.district_code = d.district_code"),
-    "team": ("team_id", "t.team_name", "left join int_teams as t on t.team_id = d.team_id"),
+                 "left join dim_districts as x on x.district_code = d.district_code"),
+    "team": ("team_id", "t.team_name", "left join dim_teams as t on t.team_id = d.team_id"),
     "site": ("site_id", "d.site_id", ""),
     "agent": ("agent_id", "t.team_name",
-              "left join int_agents as a on a.agent_id = d.agent_id "
-              "left join int_teams as t on t.team_id = a.team_id"),
+              "left join dim_agents as a on a.agent_id = d.agent_id "
+              "left join dim_teams as t on t.team_id = a.team_id"),
     "skill_group": ("skill_group", "d.skill_group", ""),
 }
 
@@ -34,20 +31,16 @@ SCOPED_LEVELS = {"store": "store_level", "district": "area_type", "skill_group":
 
 
 def drill_levels(kpi_code: str) -> tuple[str, ...]:
-    """The levels below the city a KPI can be drilled into."""
-    if kpi_code == "K01":
-        return ("store",)
-    if kpi_code in FIELD_KPIS:
-        return ("team", "district")
-    if kpi_code in HOTLINE_KPIS:
-        return ("skill_group", "site", "team", "agent")
-    return ()
+    """The levels below the city a KPI can be drilled into (dim_kpi.drill_levels, from the
+    seed kpi_attributes), coarse to fine; the hotline's KPIs reach the agent."""
+    found = rows("select drill_levels from dim_kpi where kpi_code = $k", {"k": kpi_code})
+    return tuple(level for level in (found[0][0] if found else "").split() if level in LEVELS)
 
 
 def kpi_info(kpi_code: str) -> dict | None:
     found = frame("""
         select c.*, d.department_name_zh, d.department_name_en
-        from kpi_catalog as c left join departments as d
+        from dim_kpi as c left join dim_departments as d
           on d.department_code = c.owner_department
         where c.kpi_code = $k
     """, {"k": kpi_code})
@@ -55,7 +48,7 @@ def kpi_info(kpi_code: str) -> dict | None:
 
 
 def kpi_codes() -> list[str]:
-    return [r[0] for r in rows("select kpi_code from kpi_catalog order by kpi_code")]
+    return [r[0] for r in rows("select kpi_code from dim_kpi order by kpi_code")]
 
 
 def latest_periods(kpi_code: str) -> tuple[date | None, date | None]:
@@ -76,7 +69,7 @@ def target_overrides(kpi_code: str) -> pd.DataFrame:
     """Every version of every override of the KPI's target (seed kpi_target_overrides)."""
     return frame("""
         select scope_type, scope_value, scope_city, valid_from, target, red_threshold, reason
-        from kpi_target_overrides
+        from dim_kpi_target_overrides
         where kpi_code = $k
         order by scope_type, scope_value, scope_city nulls first, valid_from
     """, {"k": kpi_code})
@@ -147,7 +140,7 @@ def city_breakdown(kpi_code: str, day: date | None, month: date | None) -> pd.Da
                m.numerator as month_numerator, m.denominator as month_denominator,
                m.value as month_value, coalesce(m.status, 'no_data') as month_status,
                m.target as month_target
-        from int_cities as c
+        from dim_cities as c
         left join d on d.region_code = c.city_code
         left join m on m.region_code = c.city_code
         order by c.city_code
@@ -207,13 +200,13 @@ def drilldown(kpi_code: str, level: str, region: str, start: date, end: date) ->
 
 def hotline_sites() -> list[str]:
     return [r[0] for r in rows(
-        "select distinct site_id from int_teams where team_type = 'hotline' "
+        "select distinct site_id from dim_teams where team_type = 'hotline' "
         "and site_id is not null order by 1")]
 
 
 def hotline_teams() -> pd.DataFrame:
     return frame("""
-        select team_id, team_name, site_id, city_code from int_teams
+        select team_id, team_name, site_id, city_code from dim_teams
         where team_type = 'hotline' order by site_id, team_id
     """)
 
@@ -221,7 +214,7 @@ def hotline_teams() -> pd.DataFrame:
 def hotline_agents() -> pd.DataFrame:
     return frame("""
         select a.agent_id, a.team_id, t.team_name, t.site_id
-        from int_agents as a join int_teams as t using (team_id)
+        from dim_agents as a join dim_teams as t using (team_id)
         where t.team_type = 'hotline'
         order by a.agent_id
     """)
@@ -240,7 +233,7 @@ def busiest_agent(kpi_code: str, start: date, end: date) -> str | None:
 def agent_daily(kpi_code: str, agent_id: str, start: date, end: date) -> pd.DataFrame:
     """Per day: the agent's numerator/denominator and their team's."""
     return frame("""
-        with team as (select team_id from int_agents where agent_id = $a),
+        with team as (select team_id from dim_agents where agent_id = $a),
         days as (
             select activity_date,
                    sum(numerator) filter (where agent_id = $a)::bigint as agent_numerator,
@@ -268,7 +261,7 @@ def team_agents(kpi_code: str, team_id: str, start: date, end: date) -> pd.DataF
         )
         select a.agent_id as member, a.agent_id as member_name,
                coalesce(d.numerator, 0) as numerator, coalesce(d.denominator, 0) as denominator
-        from int_agents as a left join d using (agent_id)
+        from dim_agents as a left join d using (agent_id)
         where a.team_id = $t
         order by a.agent_id
     """, {"k": kpi_code, "t": team_id, "start": start, "end": end})
@@ -285,7 +278,7 @@ def site_teams(kpi_code: str, site_id: str, start: date, end: date) -> pd.DataFr
         )
         select t.team_id as member, t.team_name as member_name,
                coalesce(d.numerator, 0) as numerator, coalesce(d.denominator, 0) as denominator
-        from int_teams as t left join d using (team_id)
+        from dim_teams as t left join d using (team_id)
         where t.site_id = $s and t.team_type = 'hotline'
         order by t.team_id
     """, {"k": kpi_code, "s": site_id, "start": start, "end": end})

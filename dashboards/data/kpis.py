@@ -12,13 +12,13 @@ PERIOD_TYPES = ("day", "week", "month")
 
 
 def as_of() -> tuple | None:
-    found = rows("select as_of_at, report_date from int_as_of")
+    found = rows("select as_of_at, report_date from dim_as_of")
     return found[0] if found else None
 
 
 def regions() -> list[tuple[str, str, str]]:
     """(code, name_zh, name_en), the province first."""
-    cities = rows("select city_code, city_name_zh, city_name_en from int_cities order by city_code")
+    cities = rows("select city_code, city_name_zh, city_name_en from dim_cities order by city_code")
     return [("JS", "江苏省", "Jiangsu province"), *cities]
 
 
@@ -49,7 +49,7 @@ def scorecard(period_type: str, period_start: date, region: str) -> pd.DataFrame
                c.red_threshold, v.value, v.numerator, v.denominator,
                coalesce(v.scope_target, c.target) as scope_target,
                coalesce(v.scope_status, 'no_data') as status, p.previous_value
-        from kpi_catalog as c
+        from dim_kpi as c
         left join current_values as v using (kpi_code)
         left join previous_values as p using (kpi_code)
         where $pt = 'month' or c.grain = 'day'
@@ -63,7 +63,7 @@ def sparklines(region: str, last_day: date, days: int = 30) -> dict[str, list[fl
         select kpi_code, list(value order by period_start)
         from (
             select c.kpi_code, d.day as period_start, v.value
-            from kpi_catalog as c
+            from dim_kpi as c
             cross join (select unnest(generate_series($last - ($n - 1), $last, interval 1 day))::date
                         as day) as d
             left join fct_kpi_values as v

@@ -13,7 +13,7 @@ def months() -> list[tuple[date, bool]]:
     """(month, complete) newest first; a month is complete once T has reached its end."""
     return [(m, bool(complete)) for m, complete in rows("""
         select distinct h.month,
-               (h.month + interval 1 month)::date <= (select as_of_date from int_as_of)
+               (h.month + interval 1 month)::date <= (select as_of_date from dim_as_of)
         from fct_horizontal_assessment as h
         order by 1 desc
     """)]
@@ -28,9 +28,9 @@ def default_month(found: list[tuple[date, bool]]) -> date | None:
 
 
 def assessment(month: date, scope_type: str) -> pd.DataFrame:
-    names = ("left join int_cities as n on n.city_code = h.scope_code",
+    names = ("left join dim_cities as n on n.city_code = h.scope_code",
              "n.city_name_zh as name_zh, n.city_name_en as name_en") if scope_type == "city" else (
-        "left join departments as n on n.department_code = h.scope_code",
+        "left join dim_departments as n on n.department_code = h.scope_code",
         "n.department_name_zh as name_zh, n.department_name_en as name_en")
     return frame(f"""
         select h.scope_code, {names[1]}, h.rank, h.score, h.attainment, h.kpi_values,

@@ -298,7 +298,8 @@ def management_view(kpi: dict, start: date, end: date) -> html.Div:
 
 def hotline_section(kpi: dict, period_type: str, day: date | None,
                     month: date | None) -> html.Section | None:
-    if kpi["kpi_code"] not in data.HOTLINE_KPIS or day is None:
+    # the agent, team lead, site and management views: the KPIs drilled down to the agent
+    if "agent" not in data.drill_levels(kpi["kpi_code"]) or day is None:
         return None
     agents = data.hotline_agents()
     teams = data.hotline_teams()

@@ -10,6 +10,7 @@ import dagster as dg
 from ...lib.extracts import ENTITIES
 from ...lib.ingest import Backfill, load_inbox
 from ...lib.progress import Count
+from ...lib.row_counts import ROW_COUNT, row_counts
 from ...lib.warehouse import DELIVERIES_TABLE, FILES_TABLE, UNPARSED_TABLE, connect
 from ..resources import QualityLoopPaths
 
@@ -56,6 +57,8 @@ def raw_landing(context: dg.AssetExecutionContext, config: LandingConfig, paths:
             "select entity, sum(rows_landed) from raw_files group by entity").fetchall())
     finally:
         con.close()
+    counts = row_counts(settings.warehouse,
+                        [e.table for e in ENTITIES] + [FILES_TABLE, DELIVERIES_TABLE, UNPARSED_TABLE])
 
     report = settings.runs / f"{context.run_id}.ingest.json"
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -72,10 +75,12 @@ def raw_landing(context: dg.AssetExecutionContext, config: LandingConfig, paths:
                 "rows_in_force": int(landed.get(entity.prefix) or 0),
                 "files_this_run": sum(1 for r in results if r.entity == entity.prefix
                                       and r.outcome in ("loaded", "replaced")),
+                ROW_COUNT: counts.get(entity.table, 0),
             },
         )
     for table in (FILES_TABLE, DELIVERIES_TABLE, UNPARSED_TABLE):
         yield dg.MaterializeResult(
             asset_key=table,
-            metadata={f"files_{k}": v for k, v in outcomes.items()} | {"report": str(report)},
+            metadata={f"files_{k}": v for k, v in outcomes.items()}
+            | {"report": str(report), ROW_COUNT: counts.get(table, 0)},
         )

@@ -67,7 +67,8 @@ def quality_suites(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
         "rejects_csv": dg.MetadataValue.path(report["rejects_csv"]),
     }
     if report["data_docs"]:
-        meta["data_docs"] = dg.MetadataValue.path(report["data_docs"])
+        meta["data_docs"] = dg.MetadataValue.url(settings.data_docs_url)
+        meta["data_docs_files"] = dg.MetadataValue.path(report["data_docs"])
     for table in QUALITY_TABLES:
         yield dg.MaterializeResult(asset_key=table, metadata=meta)
 

@@ -6,6 +6,7 @@ import json
 import dagster as dg
 
 from ...lib.progress import PROGRESS
+from ...lib.row_counts import ROW_COUNT
 from ...lib.remediation.assessment import export_assessment
 from ...lib.remediation.loop import detect_and_verify, workflow_session, write_closure_lists
 from ...lib.remediation.post_evaluation import LOG_TABLE, act_on_post_evaluations
@@ -46,13 +47,16 @@ def rem_issues(context: dg.AssetExecutionContext, paths: QualityLoopPaths):
         "verified": len(v.verified), "warnings_r4": d.warnings, "active_issues": run.active,
         "overdue_issues": run.overdue, "issues_copied": run.issues_copied,
         "issue_store": dg.MetadataValue.text(settings.issues_url),
+        ROW_COUNT: run.issues_copied,
     })
     yield dg.MaterializeResult(asset_key=CHANGES_COPY_TABLE, metadata={
         "changes_copied": run.changes_copied,
         "issue_store": dg.MetadataValue.text(settings.issues_url),
+        ROW_COUNT: run.changes_copied,
     })
     yield dg.MaterializeResult(asset_key=CHANGE_SCOPES_COPY_TABLE, metadata={
         "change_scopes_copied": run.change_scopes_copied,
+        ROW_COUNT: run.change_scopes_copied,
     })
 
 

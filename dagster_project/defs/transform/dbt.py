@@ -21,6 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ...lib.progress import Count
 from ...lib.quality.validate import preload_gx
+from ...lib.row_counts import ROW_COUNT, row_counts
 from ...lib.settings import DBT_PROJECT_DIR, Settings
 from ..resources import QualityLoopPaths
 
@@ -100,25 +101,35 @@ class _Tally:
 def _stream(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings,
             args: list[str], tally: _Tally, name: str = "", own_selection: bool = False
             ) -> Iterator:
-    """One dbt invocation, its events streamed as the step's outputs and check results. Its
+    """One dbt invocation, its events yielded as the step's outputs and check results. Its
     run_results.json is kept with the run's other reports (`<run>.<step>[.<name>].run_results
     .json`). dagster-dbt adds the step's selection to `args` (every node of the step, or
-    the subset chosen in the UI); with own_selection, `args` select alone."""
+    the subset chosen in the UI); with own_selection, `args` select alone.
+
+    The models' outputs carry their row counts (`dagster/row_count`), counted when dbt's
+    process has ended: while it runs it holds the warehouse, which no other process may
+    open. So the events are yielded when it has ended (progress is told as they come),
+    outputs before check results, as dbt built them; a failed invocation still yields what
+    it built before its error is raised."""
     # One target folder per home, reused by every run, so dbt's partial parsing works (a
     # fresh folder costs a full parse each run).
     if own_selection:
-        invocation = dbt.cli(args, manifest=dbt_project.manifest_path,
+        invocation = dbt.cli(args, manifest=dbt_project.manifest_path, raise_on_error=False,
                              dagster_dbt_translator=TRANSLATOR, target_path=settings.dbt_target)
         events = (event for raw in invocation.stream_raw_events()
                   for event in raw.to_default_asset_events(
                       manifest=invocation.manifest, dagster_dbt_translator=TRANSLATOR,
                       context=context, target_path=invocation.target_path))
     else:
-        events = dbt.cli(args, context=context, target_path=settings.dbt_target).stream()
+        invocation = dbt.cli(args, context=context, target_path=settings.dbt_target,
+                             raise_on_error=False)
+        events = invocation.stream()
+    outputs: list[dg.Output] = []
+    others: list = []
     try:
         for event in events:
             tally.add(event)
-            yield event
+            (outputs if isinstance(event, dg.Output) else others).append(event)
     finally:
         run_results = settings.dbt_target / "run_results.json"
         if run_results.exists():
@@ -126,6 +137,17 @@ def _stream(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Se
             suffix = f".{name}" if name else ""
             shutil.copyfile(run_results, settings.runs /
                             f"{context.run_id}.{context.op_def.name}{suffix}.run_results.json")
+    tables = {output.output_name: context.asset_key_for_output(output.output_name).path[-1]
+              for output in outputs}
+    counts = row_counts(settings.warehouse, tables.values())
+    for output in outputs:
+        table = tables[output.output_name]
+        yield (output.with_metadata({**output.metadata, ROW_COUNT: counts[table]})
+               if table in counts else output)
+    yield from others
+    error = invocation.get_error()
+    if error is not None:
+        raise error
 
 
 def _save_state(dbt: DbtCliResource, settings: Settings) -> None:

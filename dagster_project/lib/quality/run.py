@@ -14,34 +14,11 @@ from pathlib import Path
 
 import duckdb
 
+from ..warehouse import EXPECTATION_RESULTS, FRESHNESS, QUALITY_DDL, SUITE_RESULTS
 from .freshness import freshness
 from .rejects import write_rejects_csv
 from .suites import Suite, load_suites
 from .validate import build_data_docs, gx_context, run_suites
-
-SUITE_RESULTS, EXPECTATION_RESULTS, FRESHNESS = "qa_suite_results", "qa_expectation_results", "qa_freshness"
-
-QUALITY_DDL = f"""
-create table if not exists {SUITE_RESULTS} (
-    run_id varchar not null, checked_at timestamp not null, suite varchar not null,
-    entity varchar not null, kpi_sources varchar[] not null, files integer not null,
-    success boolean not null, blocking_failed boolean not null, error varchar
-);
-create table if not exists {EXPECTATION_RESULTS} (
-    run_id varchar not null, checked_at timestamp not null, suite varchar not null,
-    entity varchar not null, expectation_index integer not null, expectation varchar not null,
-    column_name varchar, bounds varchar, severity varchar not null, why varchar,
-    success boolean not null, element_count bigint, unexpected_count bigint,
-    unexpected json,            -- [{"file_name", "value"}] of the failing files (first 25)
-    observed_value varchar
-);
-create table if not exists {FRESHNESS} (
-    run_id varchar not null, checked_at timestamp not null, entity varchar not null,
-    source varchar not null, kind varchar not null, first_date date, latest_date date,
-    report_date date, missing_count integer not null, missing json, late json, passed boolean not null
-);
-"""
-
 
 def quality_report_path(runs: Path, run_id: str) -> Path:
     return runs / f"{run_id}.quality.json"

@@ -164,12 +164,18 @@ def _issue_ids(workflow: Workflow, signals: Sequence[Signal]) -> dict[tuple, int
     breach older than the look-back)."""
     if not signals:
         return {}
+    return {(k, r, RULE, d): issue_id for (k, r, d), issue_id in worse_verdict_issues(workflow).items()}
+
+
+def worse_verdict_issues(workflow: Workflow) -> dict[tuple[str, str, date], int]:
+    """(KPI, region, after window's last day) -> the issue holding the PE evidence of that
+    worse verdict, from the issue store (the board links a verdict to its issue by it)."""
     with workflow.store.begin_read() as conn:
         found = conn.execute(
             sa.select(issue_evidence.c.kpi_code, issue_evidence.c.region_code,
                       issue_evidence.c.period_start, issue_evidence.c.issue_id)
             .where(issue_evidence.c.rule == RULE)).all()
-    return {(k, r, RULE, d): issue_id for k, r, d, issue_id in found}
+    return {(k, r, d): issue_id for k, r, d, issue_id in found}
 
 
 def _record_issue_links(con: duckdb.DuckDBPyConnection, links: list[tuple]) -> None:

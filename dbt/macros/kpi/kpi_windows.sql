@@ -22,13 +22,14 @@
   since (its earlier rows, the versions the last build counted, are no longer staged).
 #}
 
-{# The windowed groups: their KPIs, the entity whose deliveries move their window, and the
-   CTE of kpi_windows() with the moments their changed records count at. #}
+{# The windowed groups: the entity whose records their KPIs count (kpi_attributes.records_from)
+   and whose deliveries move their window, and the CTE of kpi_windows() with the moments
+   their changed records count at. #}
 {% macro kpi_window_groups() -%}
 {{- return({
-    'calls': {'kpis': ['K02', 'K03', 'K04'], 'entity': 'cc_call', 'days': 'call_days'},
-    'queue_tickets': {'kpis': ['K01'], 'entity': 'crm_queue_ticket', 'days': 'queue_ticket_days'},
-    'speed_tests': {'kpis': ['K15'], 'entity': 'net_speed_test', 'days': 'speed_test_days'},
+    'calls': {'entity': 'cc_call', 'days': 'call_days'},
+    'queue_tickets': {'entity': 'crm_queue_ticket', 'days': 'queue_ticket_days'},
+    'speed_tests': {'entity': 'net_speed_test', 'days': 'speed_test_days'},
 }) -}}
 {%- endmacro %}
 
@@ -157,14 +158,18 @@ select
 
 
 {# fct_kpi_drilldown's pre-hook: the rows this build computes again go (every KPI's that is
-   computed in full, each windowed group's from its window on). #}
+   computed in full, each windowed group's from its window on). A group's KPIs are those
+   counting its entity's records (kpi_attributes). #}
 {% macro delete_kpi_windows() -%}
 {%- set windows = kpi_windows() -%}
-{%- set windowed = [] -%}
-{%- for spec in kpi_window_groups().values() %}{% do windowed.extend(spec.kpis) %}{% endfor -%}
+{%- set entities = [] -%}
+{%- for spec in kpi_window_groups().values() %}{% do entities.append(spec.entity) %}{% endfor -%}
 delete from {{ this }}
-where kpi_code not in ('{{ windowed | join("', '") }}')
+where kpi_code not in (select kpi_code from {{ ref('kpi_attributes') }}
+                       where records_from in ('{{ entities | join("', '") }}'))
 {%- for group, spec in kpi_window_groups().items() %}
-    or (kpi_code in ('{{ spec.kpis | join("', '") }}') and activity_date >= {{ windows[group] }})
+    or (kpi_code in (select kpi_code from {{ ref('kpi_attributes') }}
+                     where records_from = '{{ spec.entity }}')
+        and activity_date >= {{ windows[group] }})
 {%- endfor %}
 {%- endmacro %}

@@ -2,8 +2,8 @@
 -- days (issue 7, item 1): the one place where kpi_target_overrides are resolved.
 --
 -- Scopes of a region: the city itself (what the city's KPI values are judged against) and
--- each finer scope its KPI allows (kpi_target_scopes(): store_level for K01, area_type for
--- K12/K13, skill_group for K02/K03), in every city. The province JS keeps the catalog's
+-- each finer scope its KPI allows (kpi_attributes.target_scope: store_level for K01,
+-- area_type for K12/K13, skill_group for K02/K03), in every city. The province JS keeps the catalog's
 -- targets. Precedence, most specific first:
 --   4 scope_in_city    a finer-scope override limited to this city ("rural districts of XZ")
 --   3 scope_everywhere a finer-scope override without scope_city ("rural districts")

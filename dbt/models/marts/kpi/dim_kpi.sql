@@ -1,8 +1,16 @@
--- The KPI catalog (seed, the one source of truth) with its owner department, for the board.
+-- The KPI catalog (seed, the spec's catalog as it is) with what the warehouse knows of each
+-- KPI besides (seed kpi_attributes) and its owner department: one row per KPI, for every
+-- consumer (the board, the incremental KPI windows, the override checks).
 
 with kpi_catalog as (
 
     select * from {{ ref('kpi_catalog') }}
+
+),
+
+kpi_attributes as (
+
+    select * from {{ ref('kpi_attributes') }}
 
 ),
 
@@ -26,9 +34,15 @@ final as (
         kpi_catalog.target,
         kpi_catalog.red_threshold,
         kpi_catalog.owner_department,
+        kpi_catalog.min_volume,
+        kpi_attributes.records_from,
+        coalesce(kpi_attributes.drill_levels, '') as drill_levels,
+        kpi_attributes.target_scope,
         departments.department_name_zh as owner_department_name_zh,
         departments.department_name_en as owner_department_name_en
     from kpi_catalog
+    left join kpi_attributes
+        on kpi_catalog.kpi_code = kpi_attributes.kpi_code
     left join departments
         on kpi_catalog.owner_department = departments.department_code
 

@@ -16,7 +16,6 @@
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}{{ delete_kpi_windows() }}{% endif %}",
 ) }}
-{%- set scopes = kpi_target_scopes() %}
 -- An incremental build computes its records itself (kpi_records, only its window's) and
 -- reads these to choose the window (kpi_windows):
 -- depends_on: {{ ref('int_queue_tickets') }}, {{ ref('int_calls') }}, {{ ref('int_surveys') }},
@@ -44,6 +43,12 @@ as_of as (
 kpi_catalog as (
 
     select kpi_code, grain, direction, scale, min_volume from {{ ref('kpi_catalog') }}
+
+),
+
+kpi_attributes as (
+
+    select kpi_code, target_scope from {{ ref('kpi_attributes') }}
 
 ),
 
@@ -113,17 +118,19 @@ scoped as (
     select
         summed.*,
         case
-            when summed.kpi_code in ('{{ scopes['store_level']['kpis'] | join("', '") }}')
+            when kpi_attributes.target_scope = 'store_level'
                 and stores.store_level is not null then 'store_level'
-            when summed.kpi_code in ('{{ scopes['area_type']['kpis'] | join("', '") }}')
+            when kpi_attributes.target_scope = 'area_type'
                 and districts.area_type is not null then 'area_type'
-            when summed.kpi_code in ('{{ scopes['skill_group']['kpis'] | join("', '") }}')
+            when kpi_attributes.target_scope = 'skill_group'
                 and summed.skill_group is not null then 'skill_group'
             else 'city'
         end as scope_type,
         stores.store_level,
         districts.area_type
     from summed
+    left join kpi_attributes
+        on summed.kpi_code = kpi_attributes.kpi_code
     left join stores
         on summed.store_id = stores.store_id
     left join districts
