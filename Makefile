@@ -9,7 +9,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup browser test demo bench bench-pipeline bench-board ui board clean
+.PHONY: setup browser test test-fast demo bench bench-pipeline bench-board ui board clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: $(STAMP) $(MANIFEST)
@@ -33,6 +33,10 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# Before each commit: every test that runs neither the pipeline, dbt nor a browser.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -q
 
 # The pipeline on the sample, demo users move some of the detected issues along and
 # register changes, the next run picks that up (the register's post-evaluation, closed

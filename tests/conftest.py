@@ -125,3 +125,26 @@ def post_evaluation_story(tmp_path_factory):
     from .post_evaluation_scenario import build_scenario
 
     return build_scenario(tmp_path_factory.mktemp("post-evaluation"))
+
+
+# -- `make test-fast`: what a developer runs before each commit ---------------------------
+
+# The modules whose tests run the pipeline (`qloop run`), dbt or the board in a browser:
+# seconds to minutes each. `make test-fast` (pytest -m "not slow") leaves them out; `make
+# test` and CI run everything. A new module that runs the pipeline belongs here.
+SLOW_MODULES = frozenset({
+    "test_bad_values", "test_board_auth", "test_board_bad_requests", "test_board_change_pages",
+    "test_board_hotspots", "test_board_issue_pages", "test_board_kpi_pages",
+    "test_board_post_evaluation", "test_board_scope_targets", "test_cli", "test_cli_changes",
+    "test_dbt_project", "test_dbt_state", "test_hotspots_cli", "test_incremental",
+    "test_incremental_call_days", "test_issue_satisfaction", "test_pipeline_kpis",
+    "test_post_evaluation", "test_quality_corpus", "test_quality_suites",
+    "test_remediation_pipeline", "test_runs_of_a_home", "test_sample_pipeline",
+    "test_scope_targets", "test_security",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
