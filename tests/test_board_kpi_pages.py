@@ -334,9 +334,13 @@ def test_health_lists_rejected_files_and_rows(page, board_url, db):
     ("/kpi/K12", "#drill-team"), ("/ranking", "#ranking-city"),
     ("/health", "#health-rejected-files")])
 def test_pages_open_for_a_viewer(page, board_url, viewer, path, selector):
+    """A viewer reads every data page: its table holds rows of the published marts, and the
+    page offers nothing to change."""
     login(page, board_url, viewer)
     page.goto(f"{board_url}{path}")
-    page.wait_for_selector(selector)
+    page.wait_for_selector(f"{selector} tbody tr, {selector} .ag-row")
+    assert page.locator(f"{selector} tbody tr, {selector} .ag-row").count() > 0
+    assert page.locator("button:has-text('Promote'), button:has-text('Register')").count() == 0
 
 
 def test_data_docs_route_serves_only_the_docs_folder(tmp_path):
