@@ -1,4 +1,4 @@
-"""Per-scope targets on the KPI detail page (issue 7, item 1): the pure builders, then the
+"""Per-scope targets on the KPI detail page: the pure builders, then the
 page through the real server in Debian's chromium, on the sample's board copy, built like
 `make demo` with data/demo/kpi_target_overrides.csv, which has (among others) XZ's K12
 target 0.85 / 0.80 and K13 target 0.92 / 0.87 from 2026-10-15, K13 in rural districts of XZ 0.85 / 0.80 from 2026-10-15, and

@@ -1,4 +1,4 @@
-"""The change register and its pre-launch veto (issue 7 item 2) against a real SQLite store.
+"""The change register and its pre-launch veto (前置体验一票否决) against a real SQLite store.
 
 Like test_workflow.py: every test has its own store copied from a session template (users
 are slow to create: scrypt), a clock moved by hand, and brings changes into each state by

@@ -1,4 +1,4 @@
-"""Satisfaction post-evaluation of a closed issue (issue 7 item 4) through the real pipeline.
+"""Satisfaction post-evaluation of a closed issue through the real pipeline.
 
 On a copy of the sample home: an issue of a KPI and city that detection left alone is opened
 on 2026-10-01 09:00 and taken to closed through the `Workflow` service (owner acknowledges,

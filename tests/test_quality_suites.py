@@ -36,7 +36,7 @@ def test_every_expectation_has_a_severity_and_a_reason():
         assert suite.expectations, suite.name
         for exp in suite.expectations:
             assert exp["meta"]["severity"] in ("blocking", "warning", "count") and exp["meta"]["why"], (suite.name, exp)
-    # what the issue asks the suites to check, somewhere
+    # what the suites must check somewhere (docs/quality.md)
     columns = {e["kwargs"].get("column") for s in SUITES for e in s.expectations}
     assert {"volume_ratio", "reconciles", "dup_keys", "share_rule_4", "wifi_share",
             "wait_p90_min"} <= columns

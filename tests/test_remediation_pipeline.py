@@ -2,7 +2,7 @@
 
 Which issues detection must open is computed here independently, from the group snapshot
 file (day and month statuses, against the catalog's targets) and the demo's per-scope
-targets data/demo/kpi_target_overrides.csv, which the sample home is built with (issue 7: a
+targets data/demo/kpi_target_overrides.csv, which the sample home is built with (a
 city's own target replaces the catalog's for detection; XZ's K12 and K13 are looser from
 2026-10-15), with the rules of closed-loop.md
 section 1.

@@ -40,7 +40,7 @@ QUALITY_LINES_LISTED, FILES_NAMED = 20, 3
 
 
 def render_post_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The change register and the post-evaluation verdicts (issue 7), when there is one."""
+    """The change register and the post-evaluation verdicts, when there is one."""
     if not (_table_exists(con, "rem_changes") and _table_exists(con, "fct_change_post_evaluation")):
         return []
     states = dict(con.execute("select state, count(*) from rem_changes group by state").fetchall())

@@ -63,7 +63,7 @@ create table if not exists {UNPARSED_TABLE} (
 # pass), so dbt can rank cities and departments on issue handling. The issue store itself
 # is a separate database; this table is a read-only copy.
 ISSUES_COPY_TABLE = "rem_issues"
-# The change register (issue 7), copied like the issues: one row per change, and one row per
+# The change register, copied like the issues: one row per change, and one row per
 # KPI x region the change may affect.
 CHANGES_COPY_TABLE = "rem_changes"
 CHANGE_SCOPES_COPY_TABLE = "rem_change_scopes"

@@ -1,7 +1,7 @@
 -- Every row of the seed kpi_target_overrides names a scope its KPI may be overridden for
--- (issue 7: city for any KPI; store_level only K01; area_type only K12, K13; skill_group
--- only K02, K03) with a known value, and scope_city only on a finer scope. One failing
--- row per bad override, with the reason in `problem`.
+-- (city for any KPI; besides it kpi_attributes.target_scope: store_level only K01;
+-- area_type only K12, K13; skill_group only K02, K03) with a known value, and scope_city
+-- only on a finer scope. One failing row per bad override, with the reason in `problem`.
 
 with overrides as (
 

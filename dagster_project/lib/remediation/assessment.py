@@ -13,7 +13,8 @@ ASSESSMENT_COLUMNS = (
     "month", "scope_type", "scope_code", "rank", "score", "attainment", "kpi_values",
     "green_values", "issues", "on_time_issues", "on_time_share", "overdue_issues",
     "reopened_issues", "reopen_rate",
-    # beside the score, not in it (issue 7 item 4): satisfaction around the month's closures
+    # beside the score, not in it (the spec's formula stays as it is): satisfaction around
+    # the month's closures
     "satisfaction_issues", "satisfaction_pending_issues", "satisfaction_before",
     "satisfaction_after", "satisfaction_change",
 )

@@ -107,7 +107,7 @@ class ClosureRow:
     reopen_count: int
     last_update: datetime
     overdue: bool
-    # Satisfaction post-evaluation of a closed issue (issue 7 item 4, dbt mart
+    # Satisfaction post-evaluation of a closed issue (dbt mart
     # fct_issue_satisfaction_evaluation): K05 rates before the opening and after the
     # closing; None for an issue that is not closed or not evaluated yet.
     satisfaction: SatisfactionCells | None = None
@@ -175,7 +175,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("closed_at", "销项时间", "Closed at"),
     ("reopen_count", "重开次数", "Reopen count"),
     ("last_update", "最后更新", "Last update"),
-    # closed issues only (issue 7 item 4): K05 satisfaction of the contact types the KPI
+    # closed issues only: K05 satisfaction of the contact types the KPI
     # concerns, in the issue's region, 30 days before the opening and after the closing
     ("satisfaction_before", "开单前满意率", "Satisfaction before opening"),
     ("satisfaction_after", "销项后满意率", "Satisfaction after closing"),

@@ -1,4 +1,4 @@
-"""Acting on the post-evaluation of launched changes (后评估, issue 7 item 3).
+"""Acting on the post-evaluation of launched changes (后评估).
 
 dbt computes the verdicts (fct_change_post_evaluation); this step, run after it:
 

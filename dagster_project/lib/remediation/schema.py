@@ -150,7 +150,7 @@ user_events = _event_table(
 # UPDATE and DELETE on these tables (triggers of migration 0004).
 EVENT_TABLES = ("issue_events", "change_events", "user_events")
 
-# -- the change register (migration 0003, issue 7) ------------------------------------------
+# -- the change register (migration 0003) -------------------------------------------------
 
 CHANGE_TYPES = ("product", "tariff", "billing_rule", "network_cutover", "it_release")
 CHANGE_STATES = ("registered", "passed", "vetoed", "launched", "cancelled")

@@ -1,5 +1,5 @@
 -- The target and red threshold in force for every KPI x region x scope, as intervals of
--- days (issue 7, item 1): the one place where kpi_target_overrides are resolved.
+-- days: the one place where kpi_target_overrides are resolved.
 --
 -- Scopes of a region: the city itself (what the city's KPI values are judged against) and
 -- each finer scope its KPI allows (kpi_attributes.target_scope: store_level for K01,

@@ -3,7 +3,7 @@
 -- ranked against its peers. Every scope appears every month, also without issues or
 -- values, so that a missing row never hides a scope from the ranking.
 -- Beside the score (never in it: the formula is the spec's), the satisfaction change of the
--- issues closed in the month (issue 7 item 4): pooled K05 rates before and after.
+-- issues closed in the month: pooled K05 rates before and after.
 
 with kpi_values as (
 

@@ -1,4 +1,4 @@
--- Post-evaluation of launched changes (后评估, issue 7 item 3): for each change with
+-- Post-evaluation of launched changes (后评估): for each change with
 -- state = 'launched' and a launch day L, every KPI x region of its scope, the KPI over the
 -- N days before L against the N days after L (N = var post_evaluation_window_days):
 --   before = [L - N, L - 1], after = [L + 1, L + N]; the launch day itself is in neither

@@ -2,7 +2,7 @@
 -- agent, skill group; NULL where a KPI has no such dimension). Daily KPIs: only days
 -- before T (as_of_date). Month KPIs (K06, K09) keep every row: numerator rows on their
 -- day, denominator rows on the first day of their month (counts_as_row).
--- Each row also carries its own scope target (issue 7): the finest scope its KPI allows
+-- Each row also carries its own scope target (shown on the board's drill-down): the finest scope its KPI allows
 -- that the row has (the store's level for K01, the district's area type for K12/K13, the
 -- skill group for K02/K03; else its city), the version in force on activity_date
 -- (int_kpi_scope_targets), and its status against it.

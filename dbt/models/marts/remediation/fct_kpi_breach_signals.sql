@@ -9,7 +9,7 @@
 -- catalog's min_volume) fires none of R1-R3, and a run of R2 or R3 skips it (it neither
 -- starts, extends nor breaks one); a week fires R1 only when its summed denominator
 -- reaches min_volume. R4 judges every plotted point.
--- Every rule judges the region's own target (issue 7): `status`, `target` and
+-- Every rule judges the region's own target: `status`, `target` and
 -- `red_threshold` here are fct_kpi_values' scope_status / scope_target /
 -- scope_red_threshold (a city override in force, else the catalog's); the catalog's are
 -- kept beside them (catalog_target, catalog_red_threshold, catalog_status).

@@ -1,4 +1,4 @@
--- stg_remediation__changes: the change register (issue 7) as the pipeline last copied it
+-- stg_remediation__changes: the change register as the pipeline last copied it
 -- into the warehouse (rem_changes, replaced by the Python detection step). Already typed and
 -- keyed by the issue store, so staging only selects and names the columns.
 

@@ -1,4 +1,4 @@
-"""The change register (issue 7): changes, the KPIs x regions each may affect, their events;
+"""The change register: changes, the KPIs x regions each may affect, their events;
 and the link from an issue to the change whose pre-launch veto opened it.
 
 Revision ID: 0003

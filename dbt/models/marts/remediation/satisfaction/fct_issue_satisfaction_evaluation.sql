@@ -1,6 +1,6 @@
 {{ config(tags=['after_detection']) }}
 
--- Satisfaction post-evaluation of closed issues (issue 7 item 4): for each closed issue,
+-- Satisfaction post-evaluation of closed issues: for each closed issue,
 -- the K05 satisfaction rate of the survey contact types its KPI concerns, in its region,
 -- over the window_days days before the day it was opened against the window_days days
 -- after the day it was closed.
