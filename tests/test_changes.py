@@ -1,7 +1,7 @@
 """The change register and its pre-launch veto (前置体验一票否决) against a real SQLite store.
 
 Like test_workflow.py: every test has its own store copied from a session template (users
-are slow to create: scrypt), a clock moved by hand, and brings changes into each state by
+are slow to create: argon2id), a clock moved by hand, and brings changes into each state by
 driving the services, never by writing SQL. Expected values come by hand from the state
 table in docs/decisions.md ("Change register"):
 
