@@ -76,7 +76,8 @@ class ChangeGroup(click.Group):
 @click.group(cls=ChangeGroup, no_args_is_help=False)
 @home_option
 def change() -> None:
-    """Register a change, or show / test / launch / cancel change N."""
+    """Register a change, or show / test / launch / cancel change N (`qloop change N
+    --help` lists those)."""
 
 
 @change.command("register")

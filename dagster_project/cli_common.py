@@ -42,7 +42,8 @@ def home_option(command: Callable) -> Callable:
 
 def root_home_option(command: Callable) -> Callable:
     """`qloop --home DIR`, QLOOP_HOME when not given (a later --home still wins)."""
-    return click.option("--home", metavar="DIR", envvar=HOME_ENV, expose_value=False, callback=_remember_home, help=HOME_HELP)(command)
+    return click.option("--home", metavar="DIR", envvar=HOME_ENV, expose_value=False,
+                        callback=_remember_home, help=HOME_HELP)(command)
 
 
 def configure(inbox: str | None = None) -> Settings:
@@ -88,6 +89,9 @@ class Day(click.DateTime):
 
     def __init__(self) -> None:
         super().__init__(["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> date:

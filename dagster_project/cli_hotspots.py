@@ -23,7 +23,7 @@ BAD_INPUT, REFUSED = 2, 1
 LINE = ("{rank:>3} {source:9} {label:36} {region:4} observed {observed:>6}  expected "
         "{expected:>8.1f}  {ratio:>6}  score {score:>6.1f}  {owner_department:8} since "
         "{started_on}{changes}")
-DAY_HELP = "YYYY-MM-DD (default: the latest complete day)"
+DAY_HELP = "default: the latest complete day"
 
 
 class Refused(Exception):
