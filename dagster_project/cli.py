@@ -1,8 +1,9 @@
-"""`qloop`: the command line over the same Dagster job the UI runs."""
+"""`qloop`: the command line over the same Dagster job the UI runs, and over the closed
+loop's services. A click application: `qloop [--home DIR] COMMAND ...`, the groups'
+commands in cli_loop.py, cli_changes.py and cli_hotspots.py, the pipeline's here."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gc
 import json
@@ -11,57 +12,54 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
-from .cli_changes import add_change_commands
-from .cli_hotspots import add_hotspot_commands
-from .cli_loop import add_loop_commands
-from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
+import click
+
+from . import cli_changes, cli_hotspots, cli_loop
+from .cli_common import DAY, INBOX_HELP, configure, home_option, root_home_option
+from .lib.settings import Settings
 
 # Dagster's console log goes to the run's log file (below), from INFO up: the terminal
 # shows the summary, or one line saying which step failed and why.
 RUN_LOG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+PACKAGE = "qualityloop"
+USAGE_ERROR = 2
 
 
-def configure(args: argparse.Namespace) -> Settings:
-    """CLI flags win over the environment; both end up in the environment Dagster reads."""
-    if getattr(args, "home", None):
-        os.environ[HOME_ENV] = str(Path(args.home).resolve())
-    if getattr(args, "inbox", None):
-        os.environ[INBOX_ENV] = str(Path(args.inbox).resolve())
-    settings = Settings.from_env()
-    prepare_home(settings)
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    # dbt and dagster live beside this interpreter; a venv that is not activated is not on
-    # PATH, and dagster-dbt's dev-mode manifest preparation looks for `dbt` there.
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    return settings
+@click.group(no_args_is_help=False, context_settings={"help_option_names": ["-h", "--help"]})
+@root_home_option
+@click.version_option(package_name=PACKAGE, prog_name="qloop")
+def qloop() -> None:
+    """QualityLoop service-quality KPI warehouse.
+
+    --home (or QLOOP_HOME) may stand before the command or after it.
+
+    Shell completion (bash): eval "$(_QLOOP_COMPLETE=bash_source qloop)".
+    """
 
 
-def _backfill_config(args: argparse.Namespace) -> dict:
+def _backfill_config(backfill: tuple[date, date] | None) -> dict:
     """Run config of a backfill (`qloop backfill`): the date range raw_landing lands again."""
-    if getattr(args, "backfill_from", None) is None:
+    if backfill is None:
         return {}
-    from datetime import date
-
     from .lib.ingest import Backfill
 
-    Backfill(date.fromisoformat(args.backfill_from), date.fromisoformat(args.backfill_to))  # checks
-    return {"ops": {"raw_landing": {"config": {"backfill_from": args.backfill_from,
-                                               "backfill_to": args.backfill_to}}}}
+    Backfill(*backfill)  # checks
+    first, last = (day.isoformat() for day in backfill)
+    return {"ops": {"raw_landing": {"config": {"backfill_from": first, "backfill_to": last}}}}
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    settings = configure(args)
-    command = "qloop backfill" if getattr(args, "backfill_from", None) else "qloop run"
+def _run(inbox: str | None, full_refresh: bool = False,
+         backfill: tuple[date, date] | None = None) -> int:
+    settings = configure(inbox)
+    command = "qloop backfill" if backfill else "qloop run"
     if not settings.inbox.is_dir():
         print(f"{command}: inbox {settings.inbox} is not a folder", file=sys.stderr)
         return 2
     try:
-        run_config = {**RUN_LOG, **_backfill_config(args)}
+        run_config = {**RUN_LOG, **_backfill_config(backfill)}
     except ValueError as err:
         print(f"{command}: {err} (dates as YYYY-MM-DD, --from <= --to)", file=sys.stderr)
         return 2
@@ -76,12 +74,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         # One run at a time on a home: held until the summary has read the warehouse.
         with one_run_at_a_time(settings.home, PROGRESS.info):
-            return _run_job(args, settings, command, run_config)
+            return _run_job(full_refresh, settings, command, run_config)
     finally:
         PROGRESS.removeHandler(terminal)
 
 
-def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_config: dict) -> int:
+@qloop.command("run")
+@click.option("--inbox", metavar="DIR", help=INBOX_HELP)
+@click.option("--full-refresh", is_flag=True,
+              help="rebuild the incremental models from every delivery (they otherwise "
+                   "re-do only what was landed since the last run)")
+@home_option
+def cmd_run(inbox: str | None, full_refresh: bool) -> int:
+    """Load the inbox, build the KPIs, write the group snapshot."""
+    return _run(inbox, full_refresh)
+
+
+@qloop.command("backfill")
+@click.option("--from", "backfill_from", required=True, type=DAY)
+@click.option("--to", "backfill_to", required=True, type=DAY)
+@click.option("--inbox", metavar="DIR", help=INBOX_HELP)
+@home_option
+def cmd_backfill(backfill_from: date, backfill_to: date, inbox: str | None) -> int:
+    """Land the inbox files of a date range again and run the job (their KPIs are
+    computed again)."""
+    return _run(inbox, backfill=(backfill_from, backfill_to))
+
+
+def _run_job(full_refresh: bool, settings: Settings, command: str, run_config: dict) -> int:
     import dagster as dg
 
     from .definitions import PIPELINE_JOB, defs
@@ -98,7 +118,7 @@ def _run_job(args: argparse.Namespace, settings: Settings, command: str, run_con
             contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=False,
-            tags={FULL_REFRESH_TAG: "true"} if getattr(args, "full_refresh", False) else None)
+            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None)
     log_path = log_path.replace(settings.runs / f"{result.run_id}.log")
     if not result.success:
         from .lib.alerts import raise_alert
@@ -136,11 +156,16 @@ def _step_failure(result) -> str:
     return f"step {event.step_key} failed{others}: {reason[:300]}"
 
 
-def cmd_ui(args: argparse.Namespace) -> int:
-    """The Dagster UI (webserver + daemon) over the same home folder as `qloop run`."""
-    configure(args)
+@qloop.command("ui")
+@click.option("--inbox", metavar="DIR", help=INBOX_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=3000, show_default=True)
+@home_option
+def cmd_ui(inbox: str | None, host: str, port: int) -> int:
+    """Serve the Dagster UI (asset graph, runs) over this home (webserver + daemon)."""
+    configure(inbox)
     command = ["dagster", "dev", "-m", "dagster_project.definitions",
-               "-h", args.host, "-p", str(args.port)]
+               "-h", host, "-p", str(port)]
     # dagster dev stops on SIGTERM by giving it SIGINT's handler. Started with SIGINT
     # ignored (by `nohup`, or in the background of a script), it would inherit the ignore
     # and could then only be killed, leaving its webserver, daemon and code servers
@@ -161,9 +186,20 @@ def _stop_group(process: subprocess.Popen) -> None:
             continue
 
 
-def cmd_board(args: argparse.Namespace) -> int:
-    """The quality board behind a production WSGI server (waitress), over this home."""
-    settings = configure(args)
+@qloop.command("board")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8050, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--with-dagster-ui", type=int, metavar="PORT",
+              help="also serve the Dagster UI on this port (make demo)")
+@click.option("--dagster-ui-host", default="127.0.0.1",
+              help="address of that Dagster UI (default 127.0.0.1: it has no login; "
+                   "see docs/deployment.md before exposing it)")
+@home_option
+def cmd_board(host: str, port: int, threads: int, with_dagster_ui: int | None,
+              dagster_ui_host: str) -> int:
+    """Serve the quality board (Dash, behind waitress)."""
+    settings = configure()
     import waitress
 
     from dashboards.app import create_app
@@ -175,23 +211,23 @@ def cmd_board(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     dagster_ui = None
-    if args.with_dagster_ui:
+    if with_dagster_ui:
         # In its own process group, so stopping the board stops dagster dev and its children.
         # Its own host, not the board's: the Dagster UI has no login of its own.
         dagster_ui = subprocess.Popen(
             [sys.executable, "-m", "dagster_project.cli", "ui", "--home", str(settings.home),
-             "--host", args.dagster_ui_host, "--port", str(args.with_dagster_ui)],
+             "--host", dagster_ui_host, "--port", str(with_dagster_ui)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        print(f"Dagster UI on http://{args.dagster_ui_host}:{args.with_dagster_ui}/",
+        print(f"Dagster UI on http://{dagster_ui_host}:{with_dagster_ui}/",
               flush=True)
-    print(f"QualityLoop board on http://{args.host}:{args.port}/ (home {settings.home}); "
+    print(f"QualityLoop board on http://{host}:{port}/ (home {settings.home}); "
           "Ctrl-C stops it", flush=True)
     # SIGTERM (e.g. a service manager) stops the board like Ctrl-C, so the finally runs.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         # waitress drops X-Forwarded-* headers by default; with proxies configured they
         # go through to ProxyFix (dashboards.security), which trusts that many of them.
-        waitress.serve(app.server, host=args.host, port=args.port, threads=args.threads,
+        waitress.serve(app.server, host=host, port=port, threads=threads,
                        ident="qualityloop",
                        clear_untrusted_proxy_headers=proxy_count(dict(os.environ)) == 0)
     except KeyboardInterrupt:
@@ -202,79 +238,65 @@ def cmd_board(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+@qloop.command("generate")
+@click.option("--out", required=True, metavar="DIR")
+@click.option("--days", type=int, help="business days (default 48)")
+@click.option("--scale", type=float, help="1.0 = province scale (default: the sample's)")
+@click.option("--seed", type=int, help="random seed (default 20261122)")
+@click.option("--start", type=DAY, help="first business date (default 2026-09-22)")
+@click.option("--no-faults", is_flag=True, help="no planted section-5 faults")
+@click.option("--no-hotspots", is_flag=True, help="no planted contact spikes")
+def cmd_generate(out: str, days: int | None, scale: float | None, seed: int | None,
+                 start: date | None, no_faults: bool, no_hotspots: bool) -> int:
+    """Write deterministic synthetic extracts into a folder."""
     from .lib import sample_data
 
     # Only what was given: the generator's own defaults are those of the committed sample.
-    argv = ["--out", args.out]
-    for flag in ("days", "scale", "seed", "start"):
-        if getattr(args, flag) is not None:
-            argv += [f"--{flag}", str(getattr(args, flag))]
-    if args.no_faults:
+    argv = ["--out", out]
+    for flag, value in (("days", days), ("scale", scale), ("seed", seed), ("start", start)):
+        if value is not None:
+            argv += [f"--{flag}", str(value)]
+    if no_faults:
         argv.append("--no-faults")
-    if args.no_hotspots:
+    if no_hotspots:
         argv.append("--no-hotspots")
     return sample_data.main(argv) or 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qloop", description="QualityLoop service-quality KPI warehouse")
-    sub = parser.add_subparsers(dest="command", required=True)
+for _module in (cli_loop, cli_changes, cli_hotspots):
+    for _command in _module.COMMANDS:
+        qloop.add_command(_command)
 
-    run = sub.add_parser("run", help="load the inbox, build the KPIs, write the group snapshot")
-    run.add_argument("--inbox", help=f"extract folder (env {INBOX_ENV}; default data/sample)")
-    run.add_argument("--home", help=f"warehouse, exports and run storage (env {HOME_ENV}; default .qloop)")
-    run.add_argument("--full-refresh", action="store_true",
-                     help="rebuild the incremental models from every delivery (they otherwise "
-                          "re-do only what was landed since the last run)")
-    run.set_defaults(func=cmd_run)
 
-    backfill = sub.add_parser("backfill", help="land the inbox files of a date range again and "
-                                                "run the job (their KPIs are computed again)")
-    backfill.add_argument("--from", dest="backfill_from", required=True, metavar="YYYY-MM-DD")
-    backfill.add_argument("--to", dest="backfill_to", required=True, metavar="YYYY-MM-DD")
-    backfill.add_argument("--inbox", help=f"extract folder (env {INBOX_ENV}; default data/sample)")
-    backfill.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")
-    backfill.set_defaults(func=cmd_run)
-
-    ui = sub.add_parser("ui", help="serve the Dagster UI (asset graph, runs) over this home")
-    ui.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")
-    ui.add_argument("--inbox", help=f"env {INBOX_ENV}; default data/sample")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(func=cmd_ui)
-
-    board = sub.add_parser("board", help="serve the quality board (Dash, behind waitress)")
-    board.add_argument("--home", help=f"env {HOME_ENV}; default .qloop")
-    board.add_argument("--host", default="127.0.0.1")
-    board.add_argument("--port", type=int, default=8050)
-    board.add_argument("--threads", type=int, default=8)
-    board.add_argument("--with-dagster-ui", type=int, metavar="PORT",
-                       help="also serve the Dagster UI on this port (make demo)")
-    board.add_argument("--dagster-ui-host", default="127.0.0.1",
-                       help="address of that Dagster UI (default 127.0.0.1: it has no login; "
-                            "see docs/deployment.md before exposing it)")
-    board.set_defaults(func=cmd_board)
-
-    gen = sub.add_parser("generate", help="write deterministic synthetic extracts into a folder")
-    gen.add_argument("--out", required=True)
-    gen.add_argument("--days", type=int, help="business days (default 48)")
-    gen.add_argument("--scale", type=float, help="1.0 = province scale (default: the sample's)")
-    gen.add_argument("--seed", type=int, help="random seed (default 20261122)")
-    gen.add_argument("--start", help="first business date, YYYY-MM-DD (default 2026-09-22)")
-    gen.add_argument("--no-faults", action="store_true", help="no planted section-5 faults")
-    gen.add_argument("--no-hotspots", action="store_true", help="no planted contact spikes")
-    gen.set_defaults(func=cmd_generate)
-
-    add_loop_commands(sub)
-    add_change_commands(sub)
-    add_hotspot_commands(sub)
-    return parser
+def _usage_error(err: click.UsageError) -> int:
+    """click's message in one line, named by the command it is about, as the commands'
+    own messages are (`qloop hotspots: ...`); exit 2."""
+    ctx = err.ctx
+    words = ctx.command_path.split()[:2] if ctx is not None else ["qloop"]
+    hint = ("" if isinstance(err, click.BadParameter) or ctx is None
+            else f" (see '{ctx.command_path} --help')")
+    message = " ".join(err.format_message().split())
+    print(f"{' '.join(words)}: {message}{hint}", file=sys.stderr)
+    return USAGE_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """The command line `argv` (default: this process's), its exit code. Bad input is one
+    line on stderr and exit 2; a refusal one line and exit 1."""
+    try:
+        return qloop.main(args=argv, prog_name="qloop", standalone_mode=False) or 0
+    except click.UsageError as err:
+        return _usage_error(err)
+    except click.ClickException as err:
+        print(f"qloop: {err.format_message()}", file=sys.stderr)
+        return err.exit_code
+    except click.Abort as err:
+        # click turns Ctrl-C (and the end of input at a prompt) into Abort.
+        if isinstance(err.__cause__, KeyboardInterrupt):
+            raise KeyboardInterrupt from err
+        if err.__cause__ is not None:
+            raise err.__cause__ from None
+        raise
 
 
 def report_unexpected(err: BaseException) -> int:
@@ -296,9 +318,8 @@ def report_unexpected(err: BaseException) -> int:
 
 def console() -> None:
     """The `qloop` command."""
-    args = build_parser().parse_args()
     try:
-        code = args.func(args)
+        code = main()
     except KeyboardInterrupt:
         print("qloop: interrupted", file=sys.stderr)
         code = 130

@@ -4,36 +4,23 @@ board. A refused action prints one line and exits 1, changing nothing."""
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
-from .lib.remediation.rules import CANCEL_REASONS, ROLES, ROOT_CAUSE_CATEGORIES, WorkflowError
+import click
+
+from .cli_common import DAY, configure, home_option, open_workflow, refusals_in_one_line
+from .lib.remediation.rules import (
+    CANCEL_REASONS, ROLES, ROOT_CAUSE_CATEGORIES, SEVERITY_RANK, WorkflowError,
+)
 from .lib.remediation.schema import ACTIVE_STATES, FINAL_STATES
-from .lib.settings import HOME_ENV, Settings
 
-REFUSED = 1
-
-
-def _workflow(args: argparse.Namespace):
-    from .cli import configure
-    from .lib.remediation.loop import open_workflow
-
-    return open_workflow(configure(args))
-
-
-def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Workflow refusals become one line on stderr and exit code 1."""
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except WorkflowError as err:
-            print(f"qloop: refused: {err}", file=sys.stderr)
-            return REFUSED
-    return run
+DEPARTMENT_HELP = "department code (required for department_owner)"
+PASSWORD_STDIN_HELP = "read the password from stdin"
 
 
 def cli_actor() -> str:
@@ -46,83 +33,143 @@ def cli_actor() -> str:
     return f"cli:{who}"[:64]
 
 
-def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
+def _password(name: str, from_stdin: bool) -> str:
+    if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(f"password for {args.name}: ")
+    first = getpass.getpass(f"password for {name}: ")
     if first != getpass.getpass("repeat it: "):
         raise WorkflowError("the two passwords differ")
     return first
-
-
-@_guarded
-def cmd_users_add(args: argparse.Namespace) -> int:
-    workflow = _workflow(args)
-    actor = workflow.add_user(args.name, args.role, _password(args), args.department,
-                              args.display_name, args.email, by=cli_actor())
-    dept = f" of {actor.department_code}" if actor.department_code else ""
-    print(f"user {actor.name} added: {actor.role}{dept}")
-    return 0
 
 
 def _sessions_ended(count: int) -> str:
     return f"; {count} board session(s) ended" if count else ""
 
 
-@_guarded
-def cmd_users_disable(args: argparse.Namespace) -> int:
-    ended = _workflow(args).accounts.disable(args.name, cli_actor())
-    print(f"user {args.name} disabled{_sessions_ended(ended)}")
+# -- qloop users ----------------------------------------------------------------------------
+
+@click.group(no_args_is_help=False)
+@home_option
+def users() -> None:
+    """Users of the issue store (board and CLI)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--department", help=DEPARTMENT_HELP)
+@click.option("--display-name")
+@click.option("--email", help="closure lists are mailed to department owners")
+@click.option("--password-stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
+@home_option
+@refusals_in_one_line
+def users_add(name: str, role: str, department: str | None, display_name: str | None,
+              email: str | None, password_stdin: bool) -> int:
+    """Add a user."""
+    workflow = open_workflow()
+    actor = workflow.add_user(name, role, _password(name, password_stdin), department,
+                              display_name, email, by=cli_actor())
+    dept = f" of {actor.department_code}" if actor.department_code else ""
+    print(f"user {actor.name} added: {actor.role}{dept}")
     return 0
 
 
-@_guarded
-def cmd_users_enable(args: argparse.Namespace) -> int:
-    _workflow(args).accounts.enable(args.name, cli_actor())
-    print(f"user {args.name} enabled")
+@users.command("disable")
+@click.argument("name")
+@home_option
+@refusals_in_one_line
+def users_disable(name: str) -> int:
+    """Disable a user: no login, no action; ends their board sessions."""
+    ended = open_workflow().accounts.disable(name, cli_actor())
+    print(f"user {name} disabled{_sessions_ended(ended)}")
     return 0
 
 
-@_guarded
-def cmd_users_set_role(args: argparse.Namespace) -> int:
-    ended = _workflow(args).accounts.set_role(args.name, args.role, args.department,
-                                              cli_actor())
-    dept = f" of {args.department}" if args.department else ""
-    print(f"user {args.name} is now a {args.role}{dept}{_sessions_ended(ended)}")
+@users.command("enable")
+@click.argument("name")
+@home_option
+@refusals_in_one_line
+def users_enable(name: str) -> int:
+    """Enable a disabled user again."""
+    open_workflow().accounts.enable(name, cli_actor())
+    print(f"user {name} enabled")
     return 0
 
 
-@_guarded
-def cmd_users_reset_password(args: argparse.Namespace) -> int:
-    workflow = _workflow(args)
-    ended = workflow.accounts.reset_password(args.name, _password(args), cli_actor())
-    print(f"password of {args.name} reset{_sessions_ended(ended)}")
+@users.command("set-role")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--department", help=DEPARTMENT_HELP)
+@home_option
+@refusals_in_one_line
+def users_set_role(name: str, role: str, department: str | None) -> int:
+    """Another role or department; ends the user's board sessions."""
+    ended = open_workflow().accounts.set_role(name, role, department, cli_actor())
+    dept = f" of {department}" if department else ""
+    print(f"user {name} is now a {role}{dept}{_sessions_ended(ended)}")
     return 0
 
 
-@_guarded
-def cmd_users_list(args: argparse.Namespace) -> int:
-    users = _workflow(args).users()
-    if args.json:
+@users.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
+@home_option
+@refusals_in_one_line
+def users_reset_password(name: str, password_stdin: bool) -> int:
+    """A new password; ends the user's board sessions."""
+    workflow = open_workflow()
+    ended = workflow.accounts.reset_password(name, _password(name, password_stdin),
+                                             cli_actor())
+    print(f"password of {name} reset{_sessions_ended(ended)}")
+    return 0
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="a JSON array of users")
+@home_option
+@refusals_in_one_line
+def users_list(as_json: bool) -> int:
+    """List users."""
+    found = open_workflow().users()
+    if as_json:
         print(json.dumps([{k: (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v)
-                           for k, v in u.items()} for u in users], ensure_ascii=False, indent=2))
+                           for k, v in u.items()} for u in found], ensure_ascii=False, indent=2))
         return 0
-    for u in users:
+    for u in found:
         print(f"{u['name']:20} {u['role']:17} {u['department_code'] or '':8} "
               f"{'disabled' if u['disabled'] else 'enabled':8} {u['display_name']}")
     return 0
 
 
+# -- qloop issues ---------------------------------------------------------------------------
+
 ISSUE_LINE = ("{id:>5} {kpi_code:4} {region_code:4} {severity} {state:12} {owner_department:8} "
               "opened {opened_at:%Y-%m-%d %H:%M}  due {due:16} {late}")
 
 
-@_guarded
-def cmd_issues_list(args: argparse.Namespace) -> int:
-    views = _workflow(args).issues(state=args.state, severity=args.severity,
-                                   department=args.department, region=args.region,
-                                   kpi=args.kpi, overdue=True if args.overdue else None)
-    if args.json:
+@click.group(no_args_is_help=False)
+@home_option
+def issues() -> None:
+    """List issues, R4 warnings; promote a warning; verify fixes."""
+
+
+@issues.command("list")
+@click.option("--json", "as_json", is_flag=True, help="a JSON array of issue objects")
+@click.option("--state", type=click.Choice(ACTIVE_STATES + FINAL_STATES))
+@click.option("--severity", type=click.Choice(tuple(SEVERITY_RANK)))
+@click.option("--department")
+@click.option("--region")
+@click.option("--kpi")
+@click.option("--overdue", is_flag=True, help="only overdue issues")
+@home_option
+@refusals_in_one_line
+def issues_list(as_json: bool, state: str | None, severity: str | None,
+                department: str | None, region: str | None, kpi: str | None,
+                overdue: bool) -> int:
+    """List issues."""
+    views = open_workflow().issues(state=state, severity=severity, department=department,
+                                   region=region, kpi=kpi, overdue=True if overdue else None)
+    if as_json:
         print(json.dumps([v.as_dict() for v in views], ensure_ascii=False, indent=2))
         return 0
     for v in views:
@@ -134,13 +181,15 @@ def cmd_issues_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
-def cmd_issues_warnings(args: argparse.Namespace) -> int:
+@issues.command("warnings")
+@home_option
+@refusals_in_one_line
+def issues_warnings() -> int:
+    """R4 statistical early warnings of the last run."""
     from .lib.remediation.warehouse_io import read_warnings
     from .lib.warehouse import connect
 
-    settings = _settings(args)
-    con = connect(settings.warehouse, read_only=True)
+    con = connect(configure().warehouse, read_only=True)
     try:
         warnings = read_warnings(con)
     finally:
@@ -152,32 +201,40 @@ def cmd_issues_warnings(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
-def cmd_issues_promote(args: argparse.Namespace) -> int:
+@issues.command("promote")
+@click.option("--user", required=True)
+@click.option("--kpi", required=True)
+@click.option("--region", required=True)
+@home_option
+@refusals_in_one_line
+def issues_promote(user: str, kpi: str, region: str) -> int:
+    """Turn an R4 warning into an issue (quality manager)."""
     from .lib.remediation.warehouse_io import read_warnings
     from .lib.warehouse import connect
 
-    workflow = _workflow(args)
-    con = connect(_settings(args).warehouse, read_only=True)
+    workflow = open_workflow()
+    con = connect(configure().warehouse, read_only=True)
     try:
-        warnings = read_warnings(con, args.kpi, args.region)
+        warnings = read_warnings(con, kpi, region)
     finally:
         con.close()
     if not warnings:
-        raise WorkflowError(f"no R4 warning for {args.kpi} {args.region} in the latest run")
-    issue_id = workflow.promote_warning(args.user, warnings[-1])
-    print(f"warning {args.kpi} {args.region} {warnings[-1].period_start} -> issue {issue_id}")
+        raise WorkflowError(f"no R4 warning for {kpi} {region} in the latest run")
+    issue_id = workflow.promote_warning(user, warnings[-1])
+    print(f"warning {kpi} {region} {warnings[-1].period_start} -> issue {issue_id}")
     return 0
 
 
-@_guarded
-def cmd_issues_verify(args: argparse.Namespace) -> int:
-    """Verification now (it also runs after every pipeline run), against the warehouse."""
+@issues.command("verify")
+@home_option
+@refusals_in_one_line
+def issues_verify() -> int:
+    """Verify fixes now against the warehouse (it also runs after every pipeline run)."""
     from .lib.remediation.loop import verify_fixes
     from .lib.warehouse import connect
 
-    workflow = _workflow(args)
-    con = connect(_settings(args).warehouse, read_only=True)
+    workflow = open_workflow()
+    con = connect(configure().warehouse, read_only=True)
     try:
         outcome = verify_fixes(con, workflow)
     finally:
@@ -187,194 +244,171 @@ def cmd_issues_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from .cli import configure
+# -- qloop issue ID <action> ----------------------------------------------------------------
 
-    return configure(args)
+@click.group(no_args_is_help=False)
+@click.argument("issue_id", metavar="ID", type=int)
+@home_option
+def issue(issue_id: int) -> None:
+    """Show an issue or act on it."""
 
 
-@_guarded
-def cmd_issue(args: argparse.Namespace) -> int:
-    workflow = _workflow(args)
-    if args.action == "show":
-        view = workflow.issue(args.id)
-        data = {**view.as_dict(), "events": workflow.events(args.id),
-                "evidence": workflow.evidence(args.id)}
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return 0
-    act = {
-        "acknowledge": lambda: workflow.acknowledge(args.id, args.user, args.responsible,
-                                                    args.version),
-        "plan": lambda: workflow.plan(args.id, args.user, args.root_cause_category,
-                                      args.root_cause, args.actions, args.target_date,
-                                      args.version),
-        "claim-fix": lambda: workflow.claim_fix(args.id, args.user, args.fix_date, args.note,
-                                                args.version),
-        "sign-off": lambda: workflow.sign_off(args.id, args.user, args.comment, args.version),
-        "cancel": lambda: workflow.cancel(args.id, args.user, args.reason, args.note,
-                                          args.version),
-        "comment": lambda: workflow.comment(args.id, args.user, args.text, args.version),
-    }[args.action]
-    view = act()
+def _issue_id() -> int:
+    """The ID of `qloop issue ID <action>`: an argument of the group, above the action."""
+    return click.get_current_context().parent.params["issue_id"]
+
+
+def _acting(command):
+    """An action on the issue: who acts, and the version they saw."""
+    command = click.option("--version", type=int,
+                           help="refuse if the issue is no longer at this version")(command)
+    return click.option("--user", required=True)(command)
+
+
+def _show_action(view) -> int:
     print(f"issue {view.id}: {view.state} (version {view.version})")
     return 0
 
 
-@_guarded
-def cmd_lists(args: argparse.Namespace) -> int:
-    from pathlib import Path
+@issue.command("show")
+@home_option
+@refusals_in_one_line
+def issue_show() -> int:
+    """The issue with its events and evidence (JSON)."""
+    workflow, issue_id = open_workflow(), _issue_id()
+    view = workflow.issue(issue_id)
+    data = {**view.as_dict(), "events": workflow.events(issue_id),
+            "evidence": workflow.evidence(issue_id)}
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    return 0
 
+
+@issue.command("acknowledge")
+@_acting
+@click.option("--responsible", required=True)
+@home_option
+@refusals_in_one_line
+def issue_acknowledge(user: str, version: int | None, responsible: str) -> int:
+    """open -> acknowledged."""
+    return _show_action(open_workflow().acknowledge(_issue_id(), user, responsible, version))
+
+
+@issue.command("plan")
+@_acting
+@click.option("--root-cause-category", required=True, type=click.Choice(ROOT_CAUSE_CATEGORIES))
+@click.option("--root-cause", required=True)
+@click.option("--actions", required=True)
+@click.option("--target-date", required=True, type=DAY)
+@home_option
+@refusals_in_one_line
+def issue_plan(user: str, version: int | None, root_cause_category: str, root_cause: str,
+               actions: str, target_date: date) -> int:
+    """acknowledged/reopened -> in_progress."""
+    return _show_action(open_workflow().plan(_issue_id(), user, root_cause_category,
+                                             root_cause, actions, target_date, version))
+
+
+@issue.command("claim-fix")
+@_acting
+@click.option("--fix-date", required=True, type=DAY)
+@click.option("--note", required=True, help="what was done")
+@home_option
+@refusals_in_one_line
+def issue_claim_fix(user: str, version: int | None, fix_date: date, note: str) -> int:
+    """in_progress -> verifying."""
+    return _show_action(open_workflow().claim_fix(_issue_id(), user, fix_date, note, version))
+
+
+@issue.command("sign-off")
+@_acting
+@click.option("--comment", required=True)
+@home_option
+@refusals_in_one_line
+def issue_sign_off(user: str, version: int | None, comment: str) -> int:
+    """verified -> closed (销项)."""
+    return _show_action(open_workflow().sign_off(_issue_id(), user, comment, version))
+
+
+@issue.command("cancel")
+@_acting
+@click.option("--reason", required=True, type=click.Choice(CANCEL_REASONS))
+@click.option("--note", required=True)
+@home_option
+@refusals_in_one_line
+def issue_cancel(user: str, version: int | None, reason: str, note: str) -> int:
+    """Any open state -> cancelled."""
+    return _show_action(open_workflow().cancel(_issue_id(), user, reason, note, version))
+
+
+@issue.command("comment")
+@_acting
+@click.option("--text", required=True)
+@home_option
+@refusals_in_one_line
+def issue_comment(user: str, version: int | None, text: str) -> int:
+    """Add a comment."""
+    return _show_action(open_workflow().comment(_issue_id(), user, text, version))
+
+
+# -- qloop lists, demo-story, demo-project --------------------------------------------------
+
+@click.command("lists")
+@click.option("--out", metavar="DIR",
+              help="folder (default <home>/exports/closure_lists/<date>)")
+@click.option("--no-email", is_flag=True)
+@home_option
+@refusals_in_one_line
+def lists(out: str | None, no_email: bool) -> int:
+    """Write every department's closure list now (and mail it)."""
     from .lib.remediation.loop import write_closure_lists
 
-    settings = _settings(args)
-    workflow = _workflow(args)
-    result = write_closure_lists(settings, workflow, Path(args.out).resolve() if args.out else None,
-                                 send=not args.no_email)
+    settings = configure()
+    workflow = open_workflow()
+    result = write_closure_lists(settings, workflow, Path(out).resolve() if out else None,
+                                 send=not no_email)
     for f in result.files:
         print(f"{f.department_code:8} {f.rows:4} issue(s) {f.overdue:3} overdue "
               f"{f.escalated:3} escalated  {f.xlsx}")
     for d in result.deliveries:
         print(f"mail {d.department_code}: " + ("sent to " + ", ".join(d.recipients) if d.ok
                                                 else f"NOT sent: {d.error}"))
-    if not result.deliveries and not args.no_email:
+    if not result.deliveries and not no_email:
         print("mail: SMTP not configured (QLOOP_SMTP_HOST), nothing sent")
     return 0
 
 
-@_guarded
-def cmd_demo_story(args: argparse.Namespace) -> int:
+@click.command("demo-story")
+@home_option
+@refusals_in_one_line
+def demo_story() -> int:
+    """Demo users and a few issues moved along (make demo)."""
     from .lib.remediation.demo import DEMO_PASSWORD, ensure_demo_users, play_demo_story
 
-    settings = _settings(args)
-    workflow = _workflow(args)
-    users = ensure_demo_users(workflow)
+    settings = configure()
+    workflow = open_workflow()
+    demo_users = ensure_demo_users(workflow)
     for line in play_demo_story(settings, workflow):
         print(f"  demo: {line}")
     print(f"Demo users (password {DEMO_PASSWORD}):")
-    for name, role, department, _display in users:
+    for name, role, department, _display in demo_users:
         print(f"  {name:15} {role:17} {department or ''}")
     return 0
 
 
-def cmd_demo_project(args: argparse.Namespace) -> int:
-    from .lib.dbt_project_copy import DEMO_OVERRIDES, demo_project
+@click.command("demo-project")
+@home_option
+def demo_project() -> int:
+    """A copy of the dbt project with the demo's per-scope targets, in <home>/dbt-demo
+    (make demo)."""
+    from .lib.dbt_project_copy import DEMO_OVERRIDES
+    from .lib.dbt_project_copy import demo_project as make_demo_project
     from .lib.settings import DBT_PROJECT_ENV
 
-    project = demo_project(_settings(args).home)
+    project = make_demo_project(configure().home)
     print(f"Demo dbt project with the per-scope targets of {DEMO_OVERRIDES.name} "
           f"(data/demo): {project}")
     print(f"  the pipeline builds it when {DBT_PROJECT_ENV}={project}")
     return 0
 
 
-def add_loop_commands(sub: argparse._SubParsersAction) -> None:
-    home_help = f"env {HOME_ENV}; default .qloop"
-
-    users = sub.add_parser("users", help="users of the issue store (board and CLI)")
-    users_sub = users.add_subparsers(dest="users_command", required=True)
-    add = users_sub.add_parser("add", help="add a user")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--department", help="department code (required for department_owner)")
-    add.add_argument("--display-name")
-    add.add_argument("--email", help="closure lists are mailed to department owners")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    add.add_argument("--home", help=home_help)
-    add.set_defaults(func=cmd_users_add)
-    for name, help_text, func in (
-            ("disable", "disable a user: no login, no action; ends their board sessions",
-             cmd_users_disable),
-            ("enable", "enable a disabled user again", cmd_users_enable)):
-        parser = users_sub.add_parser(name, help=help_text)
-        parser.add_argument("name")
-        parser.add_argument("--home", help=home_help)
-        parser.set_defaults(func=func)
-    role = users_sub.add_parser("set-role", help="another role or department; ends the "
-                                                 "user's board sessions")
-    role.add_argument("name")
-    role.add_argument("--role", required=True, choices=ROLES)
-    role.add_argument("--department", help="department code (required for department_owner)")
-    role.add_argument("--home", help=home_help)
-    role.set_defaults(func=cmd_users_set_role)
-    reset = users_sub.add_parser("reset-password", help="a new password; ends the user's "
-                                                        "board sessions")
-    reset.add_argument("name")
-    reset.add_argument("--password-stdin", action="store_true",
-                       help="read the password from stdin")
-    reset.add_argument("--home", help=home_help)
-    reset.set_defaults(func=cmd_users_reset_password)
-    ls = users_sub.add_parser("list", help="list users")
-    ls.add_argument("--json", action="store_true")
-    ls.add_argument("--home", help=home_help)
-    ls.set_defaults(func=cmd_users_list)
-
-    issues = sub.add_parser("issues", help="list issues, R4 warnings; promote a warning")
-    issues_sub = issues.add_subparsers(dest="issues_command", required=True)
-    il = issues_sub.add_parser("list", help="list issues")
-    il.add_argument("--json", action="store_true", help="a JSON array of issue objects")
-    il.add_argument("--state", choices=ACTIVE_STATES + FINAL_STATES)
-    il.add_argument("--severity", choices=("P1", "P2", "P3"))
-    il.add_argument("--department")
-    il.add_argument("--region")
-    il.add_argument("--kpi")
-    il.add_argument("--overdue", action="store_true", help="only overdue issues")
-    il.add_argument("--home", help=home_help)
-    il.set_defaults(func=cmd_issues_list)
-    iw = issues_sub.add_parser("warnings", help="R4 statistical early warnings of the last run")
-    iw.add_argument("--home", help=home_help)
-    iw.set_defaults(func=cmd_issues_warnings)
-    iv = issues_sub.add_parser("verify", help="verify fixes now against the warehouse")
-    iv.add_argument("--home", help=home_help)
-    iv.set_defaults(func=cmd_issues_verify)
-    ip = issues_sub.add_parser("promote", help="turn an R4 warning into an issue (quality manager)")
-    ip.add_argument("--user", required=True)
-    ip.add_argument("--kpi", required=True)
-    ip.add_argument("--region", required=True)
-    ip.add_argument("--home", help=home_help)
-    ip.set_defaults(func=cmd_issues_promote)
-
-    issue = sub.add_parser("issue", help="show an issue or act on it")
-    issue.add_argument("id", type=int)
-    actions = issue.add_subparsers(dest="action", required=True)
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text)
-        parser.add_argument("--home", help=home_help)
-        if name != "show":
-            parser.add_argument("--user", required=True)
-            parser.add_argument("--version", type=int,
-                                help="refuse if the issue is no longer at this version")
-        parser.set_defaults(func=cmd_issue)
-        return parser
-
-    action("show", "the issue with its events and evidence (JSON)")
-    action("acknowledge", "open -> acknowledged").add_argument("--responsible", required=True)
-    plan = action("plan", "acknowledged/reopened -> in_progress")
-    plan.add_argument("--root-cause-category", required=True,
-                      help=" | ".join(ROOT_CAUSE_CATEGORIES))
-    plan.add_argument("--root-cause", required=True)
-    plan.add_argument("--actions", required=True)
-    plan.add_argument("--target-date", required=True, help="YYYY-MM-DD")
-    fix = action("claim-fix", "in_progress -> verifying")
-    fix.add_argument("--fix-date", required=True, help="YYYY-MM-DD")
-    fix.add_argument("--note", required=True, help="what was done")
-    action("sign-off", "verified -> closed (销项)").add_argument("--comment", required=True)
-    cancel = action("cancel", "any open state -> cancelled")
-    cancel.add_argument("--reason", required=True, help=" | ".join(CANCEL_REASONS))
-    cancel.add_argument("--note", required=True)
-    action("comment", "add a comment").add_argument("--text", required=True)
-
-    lists = sub.add_parser("lists", help="write every department's closure list now (and mail it)")
-    lists.add_argument("--out", help="folder (default <home>/exports/closure_lists/<date>)")
-    lists.add_argument("--no-email", action="store_true")
-    lists.add_argument("--home", help=home_help)
-    lists.set_defaults(func=cmd_lists)
-
-    demo = sub.add_parser("demo-story", help="demo users and a few issues moved along (make demo)")
-    demo.add_argument("--home", help=home_help)
-    demo.set_defaults(func=cmd_demo_story)
-
-    project = sub.add_parser("demo-project", help="a copy of the dbt project with the demo's "
-                                                 "per-scope targets, in <home>/dbt-demo (make demo)")
-    project.add_argument("--home", help=home_help)
-    project.set_defaults(func=cmd_demo_project)
+COMMANDS = (users, issues, issue, lists, demo_story, demo_project)

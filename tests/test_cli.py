@@ -1,4 +1,5 @@
-"""The `qloop` command line: exit codes, the generate pass-through, stopping `qloop ui`."""
+"""The `qloop` command line: exit codes, --home anywhere, --version, shell completion, one
+line for bad input, the generate pass-through, stopping `qloop ui`."""
 
 from __future__ import annotations
 
@@ -130,10 +131,92 @@ def test_commands_answer_bad_input_in_one_line_without_a_traceback(tmp_path):
         (("change", "99999999999999999999", "show"), "change 99999999999999999999 does not exist"),
         (("issue", "0", "show"), "issue 0 does not exist"),
         (("issues", "list", "--state", "no_such_state"), "'open', 'acknowledged'"),
-        (("issue", "abc", "show"), "invalid int value: 'abc'"),
+        (("issue", "abc", "show"), "'abc' is not a valid integer"),
     ]
     for args, message in cases:
         result = qloop(*args, *home)
         assert result.returncode != 0, args
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr + result.stdout, args
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path):
+    home = ["--home", str(tmp_path / "home")]
+    cases = [
+        (("issues", "list", "--severity", "P9"), "qloop issues: Invalid value for '--severity'"),
+        (("issue", "1", "plan", "--user", "u", "--root-cause-category", "process",
+          "--root-cause", "r", "--actions", "a", "--target-date", "2026-13-01"),
+         "qloop issue: --target-date must be a date YYYY-MM-DD (got '2026-13-01')"),
+        (("issue", "1", "cancel", "--user", "u", "--reason", "bored", "--note", "n"),
+         "qloop issue: Invalid value for '--reason': 'bored' is not one of 'false_alarm'"),
+        (("change", "1", "test", "--user", "qm"), "qloop change: give one of --pass or --veto"),
+        (("change", "1", "test", "--user", "qm", "--pass", "--veto"),
+         "qloop change: give one of --pass or --veto"),
+        (("change", "register", "--user", "qm", "--title", "t", "--type", "nope"),
+         "qloop change: Invalid value for '--type'"),
+        (("users", "add", "someone"), "qloop users: Missing option '--role'"),
+        (("users",), "qloop users: Missing command"),
+        (("no-such-command",), "qloop: No such command 'no-such-command'"),
+    ]
+    for args, message in cases:
+        result = qloop(*args, *home)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.startswith(message), (args, result.stderr)
+        assert result.stderr.count("\n") == 1, (args, result.stderr)
+        assert result.stdout == "", args
+    # nothing was made of any of them: not even the home folder
+    assert not (tmp_path / "home").exists()
+
+
+def test_home_is_accepted_before_and_after_the_command(tmp_path):
+    import json
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    added = qloop("--home", str(first), "users", "add", "early", "--role", "viewer",
+                  "--password-stdin", input_text="early-pass-2026\n")
+    assert added.returncode == 0, added.stderr
+    added = qloop("users", "add", "late", "--role", "viewer", "--password-stdin",
+                  "--home", str(second), input_text="late-pass-2026\n")
+    assert added.returncode == 0, added.stderr
+
+    def names(*args: str, env_extra: dict[str, str] | None = None) -> list[str]:
+        result = qloop(*args, env_extra=env_extra)
+        assert result.returncode == 0, (args, result.stderr)
+        return [u["name"] for u in json.loads(result.stdout)]
+
+    assert names("--home", str(first), "users", "list", "--json") == ["early"]
+    assert names("users", "list", "--json", "--home", str(first)) == ["early"]
+    assert names("users", "--home", str(second), "list", "--json") == ["late"]
+    # QLOOP_HOME is the default of --home; a --home given anywhere wins, the last one most
+    assert names("users", "list", "--json", env_extra={"QLOOP_HOME": str(second)}) == ["late"]
+    assert names("users", "list", "--json", "--home", str(first),
+                 env_extra={"QLOOP_HOME": str(second)}) == ["early"]
+    assert names("--home", str(second), "users", "list", "--json", "--home", str(first)) == [
+        "early"]
+
+
+def test_version_is_the_installed_packages():
+    from importlib.metadata import version
+
+    result = qloop("--version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"qloop, version {version('qualityloop')}\n"
+
+
+def test_bash_completion_script_and_completions():
+    script = qloop(env_extra={"_QLOOP_COMPLETE": "bash_source"})
+    assert script.returncode == 0, script.stderr
+    assert "complete -o nosort -F _qloop_completion qloop" in script.stdout
+
+    def completions(words: str) -> list[str]:
+        result = qloop(env_extra={"_QLOOP_COMPLETE": "bash_complete", "COMP_WORDS": words,
+                                  "COMP_CWORD": str(len(words.split(" ")) - 1)})
+        assert result.returncode == 0, result.stderr
+        return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+    assert completions("qloop iss") == ["issue", "issues"]
+    assert completions("qloop issues list --state ") == [
+        "open", "acknowledged", "in_progress", "verifying", "verified", "reopened", "closed",
+        "cancelled"]
+    assert completions("qloop hotspots promote --source ") == ["complaint", "call"]

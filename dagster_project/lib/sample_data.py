@@ -35,36 +35,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dagster_project.lib.extracts import ENTITIES, ENTITY_BY_PREFIX, Entity
+# Shared with the spike planter (sample_hotspots.py), which this module calls: they live
+# in a module of their own so that neither imports the other.
+from dagster_project.lib.sample_profiles import (
+    CITIES, DAY, H_CALLS, H_DAYTIME, HOUR, SAMPLE_SCALE,
+)
 
 DEFAULT_START = date(2026, 9, 22)
 DEFAULT_DAYS = 48
 DEFAULT_SEED = 20261122
-#: Scale of the committed sample (1.0 = province scale, about 1M rows per day).
-SAMPLE_SCALE = 0.001
-
-DAY = 86400
-HOUR = 3600
 MINUTE = 60
 NULL = -1  # null marker for timestamps / codes / numbers (all real values are >= 0)
 
 # --------------------------------------------------------------------------- reference
 
-# (code, zh, en, relative size ~ population, telephone area code, call-center site index)
-CITIES: tuple[tuple[str, str, str, float, int, int], ...] = (
-    ("NJ", "南京", "Nanjing", 9.5, 25, 0),
-    ("WX", "无锡", "Wuxi", 7.5, 510, 1),
-    ("XZ", "徐州", "Xuzhou", 9.0, 516, 2),
-    ("CZ", "常州", "Changzhou", 5.4, 519, 1),
-    ("SZ", "苏州", "Suzhou", 12.9, 512, 1),
-    ("NT", "南通", "Nantong", 7.7, 513, 1),
-    ("LYG", "连云港", "Lianyungang", 4.6, 518, 2),
-    ("HA", "淮安", "Huai'an", 4.6, 517, 2),
-    ("YC", "盐城", "Yancheng", 6.7, 515, 2),
-    ("YZ", "扬州", "Yangzhou", 4.6, 514, 0),
-    ("ZJ", "镇江", "Zhenjiang", 3.2, 511, 0),
-    ("TZ", "泰州", "Taizhou", 4.5, 523, 0),
-    ("SQ", "宿迁", "Suqian", 5.0, 527, 2),
-)
 CITY_CODES = tuple(c[0] for c in CITIES)
 CITY_INDEX = {c: i for i, c in enumerate(CITY_CODES)}
 N_CITIES = len(CITIES)
@@ -131,11 +115,9 @@ PRODUCT_SHARE = (0.72, 0.18, 0.10)
 BILLS_PER_SUB = 0.45
 BILL_DAY = 5                  # the monthly bill run is issued on the 5th
 
-# Hour-of-day profiles (relative weights, 24 values).
-H_CALLS = np.array([.3, .2, .15, .1, .1, .2, .5, 1.5, 4, 6.5, 7, 6.5, 5, 5, 6, 6.5, 6, 5.5, 4.5, 4, 4, 3.5, 2.5, 1.2])
+# Hour-of-day profiles (relative weights, 24 values; H_CALLS and H_DAYTIME in sample_profiles).
 H_STORE = np.array([0] * 9 + [5, 9, 10, 8, 6, 8, 9, 9, 8, 6, 5, 3] + [0] * 3, dtype=float)
 H_TESTS = np.array([2, 1, .6, .4, .4, .6, 1, 2, 3, 3.5, 3.5, 3.5, 4, 3.5, 3.5, 3.5, 4, 4.5, 5.5, 7, 8, 8, 6.5, 4])
-H_DAYTIME = np.array([.2, .1, .05, .05, .05, .1, .3, 1, 3, 5, 6, 6, 4.5, 4.5, 5.5, 6, 5.5, 5, 4, 3.5, 3, 2.5, 1.5, .6])
 H_OFFICE = np.array([0] * 8 + [3, 6, 7, 6, 3, 4, 6, 6, 5, 4, 2, 1, .5] + [0] * 3, dtype=float)
 
 # Weekday factors (Monday first) and the National Day golden week factor.

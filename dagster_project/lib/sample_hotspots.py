@@ -20,7 +20,10 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from .sample_data import CITIES, DAY, H_CALLS, H_DAYTIME, HOUR, SAMPLE_SCALE, Ctx, Table
+# Not from sample_data.py: the generator calls this module (see sample_profiles.py).
+from dagster_project.lib.sample_profiles import (
+    CITIES, DAY, H_CALLS, H_DAYTIME, HOUR, SAMPLE_SCALE,
+)
 
 # An independent stream: the clean data and the fault plan draw from the seed's own.
 _STREAM = 7
@@ -83,10 +86,11 @@ class PlantedHotspots:
         return f"{prefix}{int(day.strftime('%y%m%d')) * 10_000_000 + sequence}"
 
 
-def plant_hotspots(ctx: Ctx, seed: int, calls: Table, skip_files: set[tuple[str, date]]
+def plant_hotspots(ctx, seed: int, calls, skip_files: set[tuple[str, date]]
                    ) -> PlantedHotspots:
     """The planted rows per file and what they are. Files in `skip_files` (whole-file
-    faults: rejected, missing or truncated) get none."""
+    faults: rejected, missing or truncated) get none. `ctx` is the generator's calendar and
+    `calls` its call table (sample_data.Ctx and .Table, not imported: see above)."""
     rng = np.random.default_rng([seed, _STREAM])
     planted = PlantedHotspots({}, [])
     city_weights = np.array([c[3] for c in CITIES])
@@ -155,7 +159,7 @@ def _hex12(rng) -> str:
     return f"{int(rng.integers(0, 1 << 48)):012x}"
 
 
-def _plant_calls(rng, ctx: Ctx, calls: Table, planted: PlantedHotspots, skip: set,
+def _plant_calls(rng, ctx, calls, planted: PlantedHotspots, skip: set,
                  spike: PlantedSpike, day: date, city: str, n: int) -> int:
     """Calls of the spike's skill group, each a copy of a real call of the same city and day
     (IVR, queue, answer and talk times, agent, transfer) at a new time of day."""
@@ -196,7 +200,7 @@ def _plant_calls(rng, ctx: Ctx, calls: Table, planted: PlantedHotspots, skip: se
     return added
 
 
-def _plant_complaints(rng, ctx: Ctx, planted: PlantedHotspots, skip: set,
+def _plant_complaints(rng, ctx, planted: PlantedHotspots, skip: set,
                       spike: PlantedSpike, day: date, city: str, n: int) -> int:
     """Complaints of the spike's category and channel, created that day and closed on time
     2 to 40 hours later: the creation day's file has the open version, the closing day's

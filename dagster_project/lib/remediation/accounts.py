@@ -19,7 +19,10 @@ from . import rules
 from .audit import append_event
 from .passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from .reference import departments
-from .rules import DEPARTMENT_OWNER, ROLES, SYSTEM, Actor, MissingField, NotFound, WorkflowError
+from .rules import (
+    DEPARTMENT_OWNER, ROLES, SYSTEM, Actor, MissingField, NotFound, PermissionRefused,
+    WorkflowError,
+)
 from .schema import user_events, users
 from .sessions import end_user_sessions
 from .store import IssueStore
@@ -44,6 +47,15 @@ def load_user(conn: sa.Connection, name: str) -> Mapping[str, Any]:
     if row is None:
         raise NotFound(f"unknown user {name!r}")
     return row
+
+
+def active_actor(conn: sa.Connection, name: str) -> Actor:
+    """The user who acts, as the permission checks see them; a disabled user may not act.
+    Read in the acting transaction, so a user disabled meanwhile is refused."""
+    row = load_user(conn, name)
+    if row["disabled"]:
+        raise PermissionRefused(f"user {name} is disabled")
+    return Actor(row["name"], row["role"], row["department_code"])
 
 
 class Accounts:

@@ -11,6 +11,7 @@ register"):
     cancel      registered, passed, vetoed
                               -> cancelled    quality manager; department owner (own dept)
     (system)    vetoed        -> registered   when the veto issue is closed or cancelled
+                                              (the workflow's action on the issue does it)
 
 Every action runs in one write transaction, re-reads the change, checks it, updates it only
 if its version is unchanged, and appends an event; a refusal raises a WorkflowError and
@@ -29,15 +30,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import rules
+from .accounts import active_actor
+from .audit import jsonable as _jsonable
+from .events import change_event, issue_event, load_change, update_change, update_issue
 from .reference import departments, kpi_catalog
 from .rules import (
-    DEPARTMENT_OWNER, QUALITY_MANAGER, SYSTEM, VETO_ORIGIN, Actor, ConflictError,
-    InvalidTransition, MissingField, NotFound, PermissionRefused, WorkflowError,
+    DEPARTMENT_OWNER, QUALITY_MANAGER, VETO_ORIGIN, Actor, ConflictError, InvalidTransition,
+    MissingField, PermissionRefused, WorkflowError,
 )
 from .schema import (
     ACTIVE_STATES, CHANGE_STATES, CHANGE_TYPES, change_events, change_scopes, changes, issues,
 )
-from .workflow import Workflow, _jsonable, append_event
+from .workflow import Workflow
 
 BOOKKEEPING = ("id", "version", "updated_at", "updated_by")
 # A region is a city code of the reference data (NJ, WX, ...) or JS, the province. The
@@ -182,7 +186,7 @@ class ChangeRegister:
 
     def change(self, change_id: int) -> ChangeView:
         with self.store.begin_read() as conn:
-            return self._view(conn, _load(conn, change_id))
+            return self._view(conn, load_change(conn, change_id))
 
     def changes(self, *, state: str | None = None, department: str | None = None
                 ) -> list[ChangeView]:
@@ -207,7 +211,7 @@ class ChangeRegister:
 
     def events(self, change_id: int) -> list[dict[str, Any]]:
         with self.store.begin_read() as conn:
-            _load(conn, change_id)
+            load_change(conn, change_id)
             rows = conn.execute(sa.select(change_events)
                                 .where(change_events.c.change_id == change_id)
                                 .order_by(change_events.c.seq)).mappings().all()
@@ -215,8 +219,8 @@ class ChangeRegister:
 
     def allowed_actions(self, change_id: int, user: str) -> list[str]:
         with self.store.begin_read() as conn:
-            actor = self.workflow._actor(conn, user)
-            row = _load(conn, change_id)
+            actor = active_actor(conn, user)
+            row = load_change(conn, change_id)
         return allowed_change_actions(actor, row["state"], row["owner_department"])
 
     def may_register(self, user: str) -> bool:
@@ -257,7 +261,7 @@ class ChangeRegister:
                  ) -> ChangeView:
         now = self.now()
         with self.store.begin_write() as conn:
-            actor = self.workflow._actor(conn, user)
+            actor = active_actor(conn, user)
             if actor.role not in REGISTER_ROLES:
                 raise PermissionRefused(f"register needs a quality manager or department "
                                         f"owner; {actor.name} is a {_role(actor.role)}")
@@ -279,9 +283,9 @@ class ChangeRegister:
             ).inserted_primary_key[0]
             conn.execute(change_scopes.insert(), [
                 {"change_id": change_id, "kpi_code": k, "region_code": r} for k, r in pairs])
-            _event(conn, change_id, now, actor.name, "register", None, "registered",
+            change_event(conn, change_id, now, actor.name, "register", None, "registered",
                    {**content, "affects": [f"{k}:{r}" for k, r in pairs]}, None)
-            return self._view(conn, _load(conn, change_id))
+            return self._view(conn, load_change(conn, change_id))
 
     def test_pass(self, change_id: int, user: str, reason: str | None = None,
                   expected_version: int | None = None) -> ChangeView:
@@ -313,7 +317,7 @@ class ChangeRegister:
                expected_version: int | None = None) -> ChangeView:
         def change(row, actor, now, conn):
             why = rules.require_text(reason, "cancellation reason")
-            _cancel_veto_issues(self.workflow, conn, row["id"], actor.name, now)
+            _cancel_veto_issues(conn, row["id"], actor.name, now)
             return {"cancel_reason": why, "cancelled_at": now}
         return self._act(change_id, user, "cancel", change, expected_version)
 
@@ -324,8 +328,8 @@ class ChangeRegister:
         now = self.now()
         action = CHANGE_ACTIONS[action_name]
         with self.store.begin_write() as conn:
-            actor = self.workflow._actor(conn, user)
-            row = _load(conn, change_id)
+            actor = active_actor(conn, user)
+            row = load_change(conn, change_id)
             if actor.role not in action.roles:  # no right at all: say so, whatever the version
                 check_change_allowed(action_name, actor, row["state"], row["owner_department"],
                                      change_id)
@@ -338,38 +342,11 @@ class ChangeRegister:
                                  change_id)
             changes_ = change(row, actor, now, conn)
             changes_["state"] = action.to_state
-            _update(conn, row, changes_, actor.name, action_name, now)
-            return self._view(conn, _load(conn, change_id))
+            update_change(conn, row, changes_, actor.name, action_name, now)
+            return self._view(conn, load_change(conn, change_id))
 
 
-# -- writing (module functions: the workflow's issue side calls release_vetoed_change) ----
-
-def _load(conn: sa.Connection, change_id: int) -> Mapping[str, Any]:
-    change_id = rules.require_id(change_id, "change")
-    row = conn.execute(sa.select(changes).where(changes.c.id == change_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"change {change_id} does not exist")
-    return row
-
-
-def _event(conn: sa.Connection, change_id: int, now: datetime, actor: str, action: str,
-           from_state: str | None, to_state: str | None, content: Mapping[str, Any],
-           comment: str | None) -> None:
-    append_event(conn, change_events, "change_id", change_id, now, actor, action,
-                 from_state, to_state, content, comment)
-
-
-def _update(conn: sa.Connection, row: Mapping[str, Any], content: Mapping[str, Any],
-            actor: str, action: str, now: datetime, comment: str | None = None) -> None:
-    content = {k: v for k, v in content.items() if row[k] != v}
-    result = conn.execute(
-        changes.update().where(changes.c.id == row["id"], changes.c.version == row["version"])
-        .values(**content, version=row["version"] + 1, updated_at=now, updated_by=actor))
-    if result.rowcount != 1:
-        raise ConflictError(f"change {row['id']} was changed by someone else; reload it")
-    _event(conn, row["id"], now, actor, action, row["state"],
-           content.get("state", row["state"]), content, comment)
-
+# -- writing ------------------------------------------------------------------------
 
 def _open_veto_issue(conn: sa.Connection, change: Mapping[str, Any], actor: str,
                      now: datetime, reason: str) -> int:
@@ -388,30 +365,20 @@ def _open_veto_issue(conn: sa.Connection, change: Mapping[str, Any], actor: str,
     }
     issue_id = conn.execute(issues.insert().values(
         **content, version=1, updated_at=now, updated_by=actor)).inserted_primary_key[0]
-    Workflow._event(conn, issue_id, now, actor, "open", None, "open", content,
-                    f"experience test veto of change {change['id']} "
-                    f"({change['title']}): {reason}")
+    issue_event(conn, issue_id, now, actor, "open", None, "open", content,
+                f"experience test veto of change {change['id']} "
+                f"({change['title']}): {reason}")
     return issue_id
 
 
-def _cancel_veto_issues(workflow: Workflow, conn: sa.Connection, change_id: int, actor: str,
+def _cancel_veto_issues(conn: sa.Connection, change_id: int, actor: str,
                         now: datetime) -> None:
     """A change cancelled while vetoed no longer needs its veto issue fixed."""
     for row in conn.execute(sa.select(issues).where(issues.c.change_id == change_id,
                                                     issues.c.state.in_(ACTIVE_STATES))
                             ).mappings().all():
-        workflow._update(conn, row, {"state": "cancelled", "cancel_reason": "other",
-                                     "cancel_note": f"change {change_id} was cancelled",
-                                     "cancelled_at": now}, actor, "cancel", now,
-                         f"change {change_id} was cancelled")
-
-
-def release_vetoed_change(conn: sa.Connection, issue: Mapping[str, Any], now: datetime) -> None:
-    """vetoed -> registered when the change's veto issue is closed or cancelled: the change
-    waits for a new experience test. No-op for a change in any other state."""
-    row = _load(conn, issue["change_id"])
-    if row["state"] != "vetoed":
-        return
-    _update(conn, row, {"state": "registered"}, SYSTEM, "release", now,
-            f"issue {issue['id']} {issue['state']}: a new experience test is needed")
+        update_issue(conn, row, {"state": "cancelled", "cancel_reason": "other",
+                                 "cancel_note": f"change {change_id} was cancelled",
+                                 "cancelled_at": now}, actor, "cancel", now,
+                     f"change {change_id} was cancelled")
 

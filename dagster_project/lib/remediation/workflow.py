@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from . import rules
-from .accounts import Accounts, load_user
-from .audit import append_event
+from .accounts import Accounts, active_actor
 from .audit import jsonable as _jsonable
+from .events import issue_event, load_change, load_issue, update_change, update_issue
 from .reference import departments, kpi_catalog
 from .rules import (
     CANCEL_REASONS, QUALITY_MANAGER, ROOT_CAUSE_CATEGORIES, SYSTEM, Actor,
-    ConflictError, InvalidTransition, LoopSettings, MissingField, NotFound, PermissionRefused,
+    ConflictError, InvalidTransition, LoopSettings, MissingField, PermissionRefused,
 )
 from .schema import ACTIVE_STATES, FINAL_STATES, issue_events, issue_evidence, issues
 from .store import IssueStore
@@ -154,7 +154,7 @@ class Workflow:
 
     def actor(self, name: str) -> Actor:
         with self.store.begin_read() as conn:
-            return self._actor(conn, name)
+            return active_actor(conn, name)
 
     def users(self) -> list[dict[str, Any]]:
         return self.accounts.users()
@@ -166,13 +166,6 @@ class Workflow:
             if user["role"] == rules.DEPARTMENT_OWNER and user["email"]:
                 found.setdefault(user["department_code"], []).append(user["email"])
         return found
-
-    @staticmethod
-    def _actor(conn: sa.Connection, name: str) -> Actor:
-        row = load_user(conn, name)
-        if row["disabled"]:
-            raise PermissionRefused(f"user {name} is disabled")
-        return Actor(row["name"], row["role"], row["department_code"])
 
     # -- reading --------------------------------------------------------------------------
 
@@ -192,7 +185,7 @@ class Workflow:
 
     def issue(self, issue_id: int) -> IssueView:
         with self.store.begin_read() as conn:
-            return self.view(self._load(conn, issue_id))
+            return self.view(load_issue(conn, issue_id))
 
     def issues(self, *, state: str | None = None, severity: str | None = None,
                department: str | None = None, region: str | None = None,
@@ -221,7 +214,7 @@ class Workflow:
 
     def events(self, issue_id: int) -> list[dict[str, Any]]:
         with self.store.begin_read() as conn:
-            self._load(conn, issue_id)
+            load_issue(conn, issue_id)
             rows = conn.execute(sa.select(issue_events).where(issue_events.c.issue_id == issue_id)
                                 .order_by(issue_events.c.seq)).mappings().all()
         return [{**r, "changes": json.loads(r["changes"])} for r in rows]
@@ -246,14 +239,6 @@ class Workflow:
     @staticmethod
     def content(row: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in BOOKKEEPING}
-
-    @staticmethod
-    def _load(conn: sa.Connection, issue_id: int) -> Mapping[str, Any]:
-        issue_id = rules.require_id(issue_id, "issue")
-        row = conn.execute(sa.select(issues).where(issues.c.id == issue_id)).mappings().first()
-        if row is None:
-            raise NotFound(f"issue {issue_id} does not exist")
-        return row
 
     # -- user actions ---------------------------------------------------------------------
 
@@ -316,8 +301,8 @@ class Workflow:
 
     def allowed_actions(self, issue_id: int, user: str) -> list[str]:
         with self.store.begin_read() as conn:
-            actor = self._actor(conn, user)
-            row = self._load(conn, issue_id)
+            actor = active_actor(conn, user)
+            row = load_issue(conn, issue_id)
         return rules.allowed_actions(actor, row["state"], row["owner_department"],
                                      row["origin"])
 
@@ -327,8 +312,8 @@ class Workflow:
         now = self.now()
         action = rules.ACTIONS[action_name]
         with self.store.begin_write() as conn:
-            actor = self._actor(conn, user)
-            row = self._load(conn, issue_id)
+            actor = active_actor(conn, user)
+            row = load_issue(conn, issue_id)
             if actor.role not in action.roles:  # no right at all: say so, whatever the version
                 rules.check_allowed(action_name, actor, row["state"], row["owner_department"],
                                     row["origin"])
@@ -344,11 +329,10 @@ class Workflow:
                 changes["state"] = action.to_state
             if rules.STEP_OF_STATE.get(row["state"], (None,))[0] == action_name:
                 changes["missed_deadlines"] = row["missed_deadlines"] + self._late_step(row, now)
-            new_row = self._update(conn, row, changes, actor.name, action_name, now, comment)
+            new_row = update_issue(conn, row, changes, actor.name, action_name, now, comment)
             if new_row["change_id"] is not None and new_row["state"] in rules.FINAL_STATES:
                 # Closing (or cancelling) a veto issue releases its change, in the same
-                # transaction. Imported here: changes.py builds on this module.
-                from .changes import release_vetoed_change
+                # transaction.
                 release_vetoed_change(conn, new_row, now)
         return self.view(new_row, now)
 
@@ -358,27 +342,6 @@ class Workflow:
                                   self.settings).overdue)
 
     # -- writing --------------------------------------------------------------------------
-
-    def _update(self, conn: sa.Connection, row: Mapping[str, Any], changes: Mapping[str, Any],
-                actor: str, action: str, now: datetime, comment: str | None = None
-                ) -> Mapping[str, Any]:
-        changes = {k: v for k, v in changes.items() if row[k] != v}
-        result = conn.execute(
-            issues.update()
-            .where(issues.c.id == row["id"], issues.c.version == row["version"])
-            .values(**changes, version=row["version"] + 1, updated_at=now, updated_by=actor))
-        if result.rowcount != 1:
-            raise ConflictError(f"issue {row['id']} was changed by someone else; reload it")
-        self._event(conn, row["id"], now, actor, action, row["state"],
-                    changes.get("state", row["state"]), changes, comment)
-        return self._load(conn, row["id"])
-
-    @staticmethod
-    def _event(conn: sa.Connection, issue_id: int, now: datetime, actor: str, action: str,
-               from_state: str | None, to_state: str | None, changes: Mapping[str, Any],
-               comment: str | None) -> None:
-        append_event(conn, issue_events, "issue_id", issue_id, now, actor, action,
-                     from_state, to_state, changes, comment)
 
     def _open(self, conn: sa.Connection, signal: Signal, origin: str, actor: str,
               now: datetime, owner_department: str | None = None) -> int:
@@ -392,7 +355,7 @@ class Workflow:
         }
         issue_id = conn.execute(issues.insert().values(
             **content, version=1, updated_at=now, updated_by=actor)).inserted_primary_key[0]
-        self._event(conn, issue_id, now, actor, "open", None, "open", content,
+        issue_event(conn, issue_id, now, actor, "open", None, "open", content,
                     f"{signal.rule} {signal.detail or ''}".strip())
         self._record_evidence(conn, issue_id, signal, now)
         return issue_id
@@ -416,7 +379,7 @@ class Workflow:
                                                         signal.breach_day)))}
         changes.update(extra or {})
         action = "reopen" if changes.get("state") == "reopened" else "evidence"
-        new_row = self._update(conn, row, changes, actor, action, now,
+        new_row = update_issue(conn, row, changes, actor, action, now,
                                f"{signal.rule} {signal.period_start} {signal.detail or ''}".strip())
         self._record_evidence(conn, row["id"], signal, now)
         return new_row
@@ -506,7 +469,7 @@ class Workflow:
         detected breach; each warning once (its evidence key)."""
         now = self.now()
         with self.store.begin_write() as conn:
-            actor = self._actor(conn, user)
+            actor = active_actor(conn, user)
             if actor.role != QUALITY_MANAGER:
                 raise PermissionRefused(f"promoting a {what} needs a quality manager; "
                                         f"{actor.name} is a {actor.role.replace('_', ' ')}")
@@ -545,17 +508,17 @@ class Workflow:
                 required = self._verification_required(row["kpi_code"])
                 verdict, day, held = _verification_verdict(after_fix, required)
                 if verdict == "reopen":
-                    self._update(conn, row, self._reopening(row, now), SYSTEM, "reopen", now,
+                    update_issue(conn, row, self._reopening(row, now), SYSTEM, "reopen", now,
                                  f"red on {day} after the fix date")
                     outcome.reopened.append(row["id"])
                 elif verdict == "verified":
-                    self._update(conn, row, {"state": "verified", "verified_at": now,
+                    update_issue(conn, row, {"state": "verified", "verified_at": now,
                                              "verification_days": required}, SYSTEM, "verify",
                                  now, f"at target on {required} complete periods after the "
                                       f"fix, the last on {day}")
                     outcome.verified.append(row["id"])
                 elif held != row["verification_days"]:
-                    self._update(conn, row, {"verification_days": held}, SYSTEM,
+                    update_issue(conn, row, {"verification_days": held}, SYSTEM,
                                  "verification_progress", now)
                     outcome.progressed += 1
         return outcome
@@ -578,3 +541,13 @@ def _verification_verdict(periods: Sequence[tuple[date, str]], required: int
         elif status != "no_data":
             held = 0
     return "pending", None, held
+
+
+def release_vetoed_change(conn: sa.Connection, issue: Mapping[str, Any], now: datetime) -> None:
+    """vetoed -> registered when the change's veto issue is closed or cancelled: the change
+    waits for a new experience test (changes.py). No-op for a change in any other state."""
+    row = load_change(conn, issue["change_id"])
+    if row["state"] != "vetoed":
+        return
+    update_change(conn, row, {"state": "registered"}, SYSTEM, "release", now,
+                  f"issue {issue['id']} {issue['state']}: a new experience test is needed")
