@@ -211,7 +211,7 @@ def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
         for prefix, expected in (("day", expected_day), ("month", expected_month)):
             num, den, value, status = expected.get(city, (None, None, None, "no_data"))
             cell = lambda f: row.locator(f"[data-field={prefix}-{f}]")  # noqa: E731
-            assert cell("value").inner_text() == _pct(value), (city, prefix)
+            assert cell("value").locator(".value").inner_text() == _pct(value), (city, prefix)
             if den is not None:
                 assert _int(cell("numerator").inner_text()) == num, (city, prefix)
                 assert _int(cell("denominator").inner_text()) == den, (city, prefix)

@@ -152,7 +152,7 @@ def test_trend_marks_low_volume_points_hollow_with_their_n():
     assert [c[2] for c in values["customdata"]] == [
         "", "<br>n=3 < 50<br>why 1", "<br>evidence of issue #12"]
     assert [tr["name"] for tr in figure["data"]] == [
-        "Value", "low volume (n < 50)", "Target", "Red threshold"]
+        "Value", "Target", "Red threshold", "low volume (n < 50)"]
     no_low = trend_figure(points.assign(low_volume=False), 0.8, 0.7, "ratio", LABELS)
     assert [tr["name"] for tr in no_low["data"]] == ["Value", "Target", "Red threshold"]
     assert no_low["data"][0]["marker"]["symbol"] == ["circle"] * 3

@@ -68,13 +68,6 @@ def trend_figure(points: pd.DataFrame, target: float, red_threshold: float, unit
                 points["numerator"], points["denominator"], notes)],
             hovertemplate=f"{_hover(unit)} (%{{customdata[0]}}/%{{customdata[1]}})"
                           "%{customdata[2]}<extra></extra>"))
-        if any(low):
-            # a legend entry only: what a hollow marker means
-            traces.append(_scatter(
-                x=[None], y=[None], mode="markers",
-                name=labels["low_volume_legend"].format(min_volume=_num(min_volume)),
-                marker=dict(size=9, color="#6b7280", symbol="circle-open", line=dict(width=2)),
-                hoverinfo="skip"))
         for value, name, colour, dash in ((target, labels["target"], RAG_COLOURS["green"], "dash"),
                                           (red_threshold, labels["red_threshold"],
                                            RAG_COLOURS["red"], "dot")):
@@ -92,6 +85,13 @@ def trend_figure(points: pd.DataFrame, target: float, red_threshold: float, unit
                     x=x, y=[None if pd.isna(v) else float(v) for v in points[column]],
                     mode="lines", name=name, line=dict(color=colour, width=2.5, shape="hv"),
                     opacity=0.6, hoverinfo="skip"))
+        if any(low):
+            # a legend entry only: what a hollow marker means
+            traces.append(_scatter(
+                x=[None], y=[None], mode="markers",
+                name=labels["low_volume_legend"].format(min_volume=_num(min_volume)),
+                marker=dict(size=9, color="#6b7280", symbol="circle-open", line=dict(width=2)),
+                hoverinfo="skip"))
     xaxis = {**GRID, **(dict(tickformat="%Y-%m", dtick="M1") if monthly else {})}
     return _figure(traces, yaxis={**_axis_format(unit), **GRID}, xaxis=xaxis)
 
