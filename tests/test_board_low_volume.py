@@ -293,11 +293,14 @@ def test_k03_drilldown_grid_marks_low_volume_members(page, board_url, db):
     wait_grid(page, "drill-team")
     rows = all_rows(page, "drill-team")
     assert {r["member_key"]: r["denominator"] for r in rows} == teams
+    assert len(rows) <= 100  # one page: every row is drawn
+    marked = 0
     for r in rows:
         low = 0 < r["denominator"] < 50
         assert bool(r.get("low_volume")) == low, r
         cell = page.locator(f"#drill-team .ag-row[row-id='{r['member_key']}'] [col-id=value]")
-        if cell.count():  # drawn on the first page
-            assert cell.locator(".low-volume").count() == (1 if low else 0), r
-            if low:
-                assert f"n={r['denominator']}" in cell.inner_text()
+        assert cell.locator(".low-volume").count() == (1 if low else 0), r
+        if low:
+            assert f"n={r['denominator']}" in cell.inner_text()
+            marked += 1
+    assert marked > 0  # a city's teams on one day: some have fewer than 50 calls

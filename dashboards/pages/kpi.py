@@ -14,14 +14,15 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards.components.charts import (agent_vs_team_figure, control_chart_figure,
                                           rag_bar_figure, trend_figure)
 from dashboards.components.common import empty_state, format_target, format_value, rag_badge
-from dashboards.components.detection import DetectionFacts, judge, reason_mark, reason_text
+from dashboards.components.detection import (DetectionFacts, is_missing, judge, reason_mark,
+                                             reason_text)
 from dashboards.components.tables import (city_breakdown_table, leaderboard_table,
                                           leaderboards, member_grid, min_denominator,
                                           simple_table, with_values)
+from dashboards.context import board
 from dashboards.data import NoBoardData
 from dashboards.data import kpi_detail as data
 from dashboards.data import kpis as kpi_data
-from dashboards.context import board
 from dashboards.i18n import kpi_name, language, t
 
 dash.register_page(__name__, path_template="/kpi/<code>", name="kpi", title="QualityLoop · KPI")
@@ -118,6 +119,11 @@ def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def _flag(value) -> bool:
+    """low_volume is NULL where a row has no denominator: not low volume, no value."""
+    return False if is_missing(value) else bool(value)
+
+
 def detection_facts(kpi: dict, region: str | None = None) -> DetectionFacts:
     """What detection knew about the KPI (in one region, or all): its R1-R3 signals and
     complete days from the published copy, the periods the issue store holds as evidence,
@@ -145,7 +151,7 @@ def trend_section(kpi: dict, region: str, period_type: str, day: date | None,
     points = data.trend(code, region, grain, since)
     labels = _labels()
     judgements = [judge(facts, region, grain, _as_date(p.period_start), p.status,
-                        bool(p.low_volume), p.denominator, p.min_volume)
+                        _flag(p.low_volume), p.denominator, p.min_volume)
                   for p in points.itertuples(index=False)]
     figure = trend_figure(points, kpi["target"], kpi["red_threshold"], kpi["unit"], labels,
                           monthly=grain == "month",
@@ -166,7 +172,7 @@ def red_values_list(points, judgements, unit: str, labels: dict[str, str]) -> ht
         [("period_start", t("period")), ("value", t("value")), ("denominator", "n"),
          ("judgement", t("issue_or_reason"))],
         [{"period_start": str(p.period_start)[:10], "value": p.value, "denominator": p.denominator,
-          "judgement": j, "reason": j.reason} for p, j in red],
+          "judgement": j} for p, j in red],
         "kpi-trend-red", numeric=("value", "denominator"),
         render={"value": lambda v: format_value(v, unit),
                 "denominator": lambda v: "—" if v is None or v != v else f"{int(v):,}",
@@ -225,7 +231,7 @@ def city_section(kpi: dict, period_type: str, day: date | None, month: date | No
             if start is not None:
                 judgements[(row["city_code"], each)] = judge(
                     facts, row["city_code"], each, start, row[f"{each}_status"],
-                    bool(row[f"{each}_low_volume"]), row[f"{each}_denominator"],
+                    _flag(row[f"{each}_low_volume"]), row[f"{each}_denominator"],
                     row[f"{each}_min_volume"])
     table = city_breakdown_table(cities, kpi["unit"], lang, _labels(), day_label, month_label,
                                  show_day=show_day, catalog_target=kpi["target"],
