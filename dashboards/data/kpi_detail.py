@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import duckdb
 import pandas as pd
 
 from . import frame, rows
@@ -127,11 +128,15 @@ def r4_signals(kpi_code: str) -> pd.DataFrame:
     """, {"k": kpi_code})
 
 
-def detection_window(kpi_code: str) -> tuple[date | None, datetime | None]:
+def detection_window(kpi_code: str) -> tuple[date | None, datetime | None] | None:
     """(complete_through, as_of_at) of the KPI: the last complete day detection judges
-    (int_kpi_complete_through, K04's lag included) and the T its look-back counts from."""
-    found = rows("select complete_through, as_of_at from int_kpi_complete_through "
-                 "where kpi_code = $k", {"k": kpi_code})
+    (int_kpi_complete_through, K04's lag included) and the T its look-back counts from.
+    None when the published copy predates that table (the next run publishes it)."""
+    try:
+        found = rows("select complete_through, as_of_at from int_kpi_complete_through "
+                     "where kpi_code = $k", {"k": kpi_code})
+    except duckdb.CatalogException:
+        return None
     return found[0] if found else (None, None)
 
 

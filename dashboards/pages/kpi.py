@@ -124,12 +124,16 @@ def _flag(value) -> bool:
     return False if is_missing(value) else bool(value)
 
 
-def detection_facts(kpi: dict, region: str | None = None) -> DetectionFacts:
+def detection_facts(kpi: dict, region: str | None = None) -> DetectionFacts | None:
     """What detection knew about the KPI (in one region, or all): its R1-R3 signals and
     complete days from the published copy, the periods the issue store holds as evidence,
-    and the look-back (the same setting detection runs with)."""
+    and the look-back (the same setting detection runs with). None on a copy published
+    before the board read these: no reason is told rather than a wrong one."""
     code = kpi["kpi_code"]
-    complete_through, as_of_at = data.detection_window(code)
+    window = data.detection_window(code)
+    if window is None:
+        return None
+    complete_through, as_of_at = window
     lookback = board().workflow.settings.detection_lookback_days
     return DetectionFacts(
         grain=kpi["grain"], signalled=frozenset(data.signalled_periods(code, region)),
@@ -142,7 +146,7 @@ def detection_facts(kpi: dict, region: str | None = None) -> DetectionFacts:
 # -- trend and control chart --------------------------------------------------------------
 
 def trend_section(kpi: dict, region: str, period_type: str, day: date | None,
-                  facts: DetectionFacts) -> html.Section:
+                  facts: DetectionFacts | None) -> html.Section:
     code = kpi["kpi_code"]
     grain = "month" if kpi["grain"] == "month" else period_type
     since = None
@@ -151,7 +155,7 @@ def trend_section(kpi: dict, region: str, period_type: str, day: date | None,
     points = data.trend(code, region, grain, since)
     labels = _labels()
     judgements = [judge(facts, region, grain, _as_date(p.period_start), p.status,
-                        _flag(p.low_volume), p.denominator, p.min_volume)
+                        _flag(p.low_volume), p.denominator, p.min_volume) if facts else None
                   for p in points.itertuples(index=False)]
     figure = trend_figure(points, kpi["target"], kpi["red_threshold"], kpi["unit"], labels,
                           monthly=grain == "month",
@@ -160,7 +164,8 @@ def trend_section(kpi: dict, region: str, period_type: str, day: date | None,
     if points.empty:
         return _section(title, empty_state(t("no_values")), section_id="kpi-trend-section")
     return _section(title, _graph("kpi-trend", figure),
-                    red_values_list(points, judgements, kpi["unit"], labels),
+                    *([red_values_list(points, judgements, kpi["unit"], labels)]
+                      if facts is not None else []),
                     section_id="kpi-trend-section")
 
 
@@ -215,7 +220,7 @@ def control_section(kpi: dict, region: str, lang: str) -> html.Section:
 # -- city breakdown -----------------------------------------------------------------------
 
 def city_section(kpi: dict, period_type: str, day: date | None, month: date | None,
-                 lang: str, facts: DetectionFacts) -> html.Section:
+                 lang: str, facts: DetectionFacts | None) -> html.Section:
     cities = data.city_breakdown(kpi["kpi_code"], day, month)
     day_label, month_label = _period_labels(day, month)
     show_day = kpi["grain"] == "day"
@@ -228,7 +233,7 @@ def city_section(kpi: dict, period_type: str, day: date | None, month: date | No
     judgements = {}
     for row in cities.to_dict("records"):
         for each, start in (("day", day), ("month", month)):
-            if start is not None:
+            if start is not None and facts is not None:
                 judgements[(row["city_code"], each)] = judge(
                     facts, row["city_code"], each, start, row[f"{each}_status"],
                     _flag(row[f"{each}_low_volume"]), row[f"{each}_denominator"],
