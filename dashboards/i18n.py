@@ -219,6 +219,33 @@ TEXT: dict[str, tuple[str, str]] = {
                    "sample) so that tiny samples do not win."),
     "ranked_note": ("按数值排序；样本量 n < {n} 的排在最后。",
                     "Ranked by value; members with n < {n} are listed last."),
+    # why a red value has an issue or none (components/detection.py)
+    "no_issue_issue": ("已计入问题 #{issue}", "evidence of issue #{issue}"),
+    "no_issue_not_judged": ("未开问题：日指标的月值不判定（判定其日值和自然周）",
+                            "no issue: a daily KPI's month value is not judged (its days "
+                            "and ISO weeks are)"),
+    "no_issue_not_complete": ("暂未开问题：周期尚未完整，完整后才判定",
+                              "no issue yet: the period is not complete; judged once it is"),
+    "no_issue_low_volume": ("未开问题：样本量不足（n={n} < {min_volume}），不按 R1–R3 判定",
+                            "no issue: low volume (n={n} < {min_volume}), R1–R3 do not "
+                            "judge it"),
+    "no_issue_week_issue": ("所在自然周计入问题 #{issue}", "its ISO week is evidence of issue #{issue}"),
+    "no_issue_too_old": ("未开问题：早于检测回看期（T − {days} 天，即 {oldest} 之前）",
+                         "no issue: older than the detection look-back (before {oldest}, "
+                         "T − {days} days)"),
+    "no_issue_pending": ("暂未开问题：检测尚未处理该告警（下次运行处理）",
+                         "no issue yet: detection has not acted on this breach (the next "
+                         "run will)"),
+    "no_issue_no_signal": ("未开问题：数仓中没有该周期的告警信号",
+                           "no issue: the warehouse has no breach signal for this period"),
+    "low_volume_mark": ("样本量不足（n={n}）", "low volume (n={n})"),
+    "low_volume_title": ("n={n} < {min_volume}：不按 R1–R3 判定",
+                         "n={n} < {min_volume}: not judged by R1–R3"),
+    "low_volume_legend": ("样本量不足（n < {min_volume}）", "low volume (n < {min_volume})"),
+    "low_volume_hover": ("n={n} < {min_volume}", "n={n} < {min_volume}"),
+    "trend_red_title": ("红色数值与问题", "Red values and their issues"),
+    "trend_red_none": ("区间内没有红色数值。", "No red value in this range."),
+    "issue_or_reason": ("问题 / 未开原因", "Issue / why none"),
     "hotline_views": ("10000号分层视图", "Hotline views by level"),
     "view_agent": ("坐席", "Agent"),
     "view_team": ("班组长", "Team lead"),

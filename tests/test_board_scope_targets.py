@@ -139,11 +139,12 @@ def test_kpi_page_shows_the_city_target_beside_the_catalog(page, board_url, db):
     assert overrides.count() == db.execute(
         "select count(*) from dim_kpi_target_overrides where kpi_code = 'K12'").fetchone()[0] == 2
     assert "徐州" in overrides.first.inner_text()
-    # the trend of XZ draws the own target beside the catalog's (value, 2 catalog, 2 own)
+    # the trend of XZ draws the own target beside the catalog's (value, 2 catalog, 2 own),
+    # and says what its hollow markers are: every K12 city-day of the sample has n < 20
     page.wait_for_selector("#kpi-trend .js-plotly-plot .main-svg", timeout=20_000)
     names = page.evaluate("Array.from(document.querySelector('#kpi-trend .js-plotly-plot')"
                           ".data, d => d.name)")
-    assert names == ["数值", "目标", "红线", "本地目标", "本地红线"]
+    assert names == ["数值", "目标", "红线", "本地目标", "本地红线", "样本量不足（n < 20）"]
 
 
 def test_district_drilldown_shows_each_districts_own_target(page, board_url, db):

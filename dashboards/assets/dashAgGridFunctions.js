@@ -54,6 +54,18 @@
     }, text);
   };
 
+  // A value as its column formats it, and beside it the row's note (a low-volume value's
+  // "low volume (n=3)"), so the mark stays next to the number it qualifies.
+  components.QValueNote = function (props) {
+    var p = props.colDef.cellRendererParams || {};
+    var text = props.valueFormatted === null || props.valueFormatted === undefined ? props.value : props.valueFormatted;
+    var note = props.data && p.noteField ? props.data[p.noteField] : null;
+    if (note === null || note === undefined || note === "") return text === null || text === undefined ? null : String(text);
+    var title = props.data && p.titleField ? props.data[p.titleField] : null;
+    return React.createElement("span", null, String(text), " ",
+      React.createElement("span", {className: "low-volume", title: title || null, "data-n": props.data.denominator}, note));
+  };
+
   // A badge (state, severity, RAG status): the label shown, the raw value as its class and data.
   components.QBadge = function (props) {
     var p = props.colDef.cellRendererParams || {};

@@ -36,19 +36,38 @@ def _nullable(values) -> list:
 
 
 def trend_figure(points: pd.DataFrame, target: float, red_threshold: float, unit: str,
-                 labels: dict[str, str], monthly: bool = False) -> dict:
+                 labels: dict[str, str], monthly: bool = False,
+                 reasons: list[str] | None = None) -> dict:
     """Values over time (markers coloured by status) with the target and red lines; monthly
-    points get one tick per month."""
+    points get one tick per month. A low-volume point (column low_volume) is a hollow
+    marker, "n=3 < 30" in its hover and a legend entry saying what hollow means; reasons:
+    per point, the text of why a red one has an issue or none (shown in its hover)."""
     traces: list[dict] = []
     if not points.empty:
         x = list(points["period_start"])
+        low = ([bool(v) and not pd.isna(value) for v, value in
+                zip(points["low_volume"], points["value"])]
+               if "low_volume" in points else [False] * len(points))
+        min_volume = (points["min_volume"].dropna().iloc[0]
+                      if "min_volume" in points and points["min_volume"].notna().any() else None)
+        notes = []
+        for i, (is_low, d) in enumerate(zip(low, points["denominator"])):
+            parts = [labels["low_volume_hover"].format(n=_num(d), min_volume=_num(min_volume))
+                     ] if is_low else []
+            if reasons and reasons[i]:
+                parts.append(reasons[i])
+            notes.append("<br>" + "<br>".join(parts) if parts else "")
         traces.append(_scatter(
             x=x, y=_nullable(points["value"]), mode="lines+markers", name=labels["value"],
             line=dict(color="#3b6ea5", width=2),
-            marker=dict(size=7, color=[RAG_COLOURS.get(s, "#9e9e9e") for s in points["status"]]),
-            customdata=[[_num(n), _num(d)] for n, d in zip(points["numerator"],
-                                                           points["denominator"])],
-            hovertemplate=f"{_hover(unit)} (%{{customdata[0]}}/%{{customdata[1]}})<extra></extra>"))
+            marker=dict(size=[9 if is_low else 7 for is_low in low],
+                        color=[RAG_COLOURS.get(s, "#9e9e9e") for s in points["status"]],
+                        symbol=["circle-open" if is_low else "circle" for is_low in low],
+                        line=dict(width=[2 if is_low else 0 for is_low in low])),
+            customdata=[[_num(n), _num(d), note] for n, d, note in zip(
+                points["numerator"], points["denominator"], notes)],
+            hovertemplate=f"{_hover(unit)} (%{{customdata[0]}}/%{{customdata[1]}})"
+                          "%{customdata[2]}<extra></extra>"))
         for value, name, colour, dash in ((target, labels["target"], RAG_COLOURS["green"], "dash"),
                                           (red_threshold, labels["red_threshold"],
                                            RAG_COLOURS["red"], "dot")):
@@ -66,6 +85,13 @@ def trend_figure(points: pd.DataFrame, target: float, red_threshold: float, unit
                     x=x, y=[None if pd.isna(v) else float(v) for v in points[column]],
                     mode="lines", name=name, line=dict(color=colour, width=2.5, shape="hv"),
                     opacity=0.6, hoverinfo="skip"))
+        if any(low):
+            # a legend entry only: what a hollow marker means
+            traces.append(_scatter(
+                x=[None], y=[None], mode="markers",
+                name=labels["low_volume_legend"].format(min_volume=_num(min_volume)),
+                marker=dict(size=9, color="#6b7280", symbol="circle-open", line=dict(width=2)),
+                hoverinfo="skip"))
     xaxis = {**GRID, **(dict(tickformat="%Y-%m", dtick="M1") if monthly else {})}
     return _figure(traces, yaxis={**_axis_format(unit), **GRID}, xaxis=xaxis)
 

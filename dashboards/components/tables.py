@@ -11,6 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from .common import format_value, rag_badge
+from .detection import low_volume_label, low_volume_mark, reason_mark
 from .grid import badge_col, data_grid, number_col, text_col
 
 
@@ -43,7 +44,9 @@ def with_values(members: pd.DataFrame, kpi: dict,
     """Adds value (numerator x scale / denominator, None without denominator), own_target /
     own_red_threshold and status against them. A member's own target is its scope's (the
     columns target / red_threshold, where the drill-down gives them), else the region's
-    (region_target: the city's target in force), else the catalog's."""
+    (region_target: the city's target in force), else the catalog's. low_volume: a value
+    whose denominator is below the KPI's min_volume (the number fct_kpi_values and
+    fct_kpi_drilldown mark low volume by, here on the member's sum over the period)."""
     out = members.copy()
     scale = int(kpi["scale"])
     fallback = region_target if region_target and not is_missing(region_target[0]) else (
@@ -57,6 +60,11 @@ def with_values(members: pd.DataFrame, kpi: dict,
                     for n, d in zip(out["numerator"], out["denominator"])]
     out["status"] = [rag_status(n, d, t, r, kpi["direction"], scale)
                      for n, d, (t, r) in zip(out["numerator"], out["denominator"], own)]
+    min_volume = kpi.get("min_volume")
+    out["min_volume"] = None if is_missing(min_volume) else int(min_volume)
+    out["low_volume"] = [not is_missing(min_volume) and not is_missing(v)
+                         and int(d) < int(min_volume)
+                         for v, d in zip(out["value"], out["denominator"])]
     return out
 
 
@@ -128,10 +136,14 @@ def _int(value) -> str:
 
 def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dict[str, str],
                          day_label: str, month_label: str, show_day: bool = True,
-                         catalog_target=None) -> html.Table:
+                         catalog_target=None, judgements: dict | None = None) -> html.Table:
     """Every city's value, numerator, denominator and status on the day and in the month
     (month only for month KPIs); with catalog_target, each period also shows the city's own
-    target (marked where it differs from the catalog's) and the status follows it."""
+    target (marked where it differs from the catalog's) and the status follows it. A
+    low-volume value (columns <period>_low_volume, <period>_min_volume) is marked with its
+    n; a red one says, beside its status, which issue holds it or why none does
+    (judgements: (city, period prefix) -> detection.Judgement)."""
+    judgements = judgements or {}
     prefixes = ("day", "month") if show_day else ("month",)
     titles = {"day": day_label, "month": month_label}
     keys = ("value", "numerator", "denominator", "status")
@@ -148,8 +160,15 @@ def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dic
         cells = [html.Td(f"{row.city_code} {name}")]
         for prefix in prefixes:
             status = getattr(row, f"{prefix}_status")
+            mark = low_volume_mark(bool(getattr(row, f"{prefix}_low_volume", False))
+                                   and not is_missing(getattr(row, f"{prefix}_value")),
+                                   getattr(row, f"{prefix}_denominator"),
+                                   getattr(row, f"{prefix}_min_volume", None), labels)
+            reason = reason_mark(judgements.get((row.city_code, prefix)), labels)
             cells += [
-                html.Td(format_value(getattr(row, f"{prefix}_value"), unit), className="num",
+                html.Td([html.Span(format_value(getattr(row, f"{prefix}_value"), unit),
+                                   className="value"), *([" ", mark] if mark else [])],
+                        className="num" + (" low-volume-value" if mark else ""),
                         **{"data-field": f"{prefix}-value"}),
                 html.Td(_int(getattr(row, f"{prefix}_numerator")), className="num",
                         **{"data-field": f"{prefix}-numerator"}),
@@ -157,7 +176,8 @@ def city_breakdown_table(cities: pd.DataFrame, unit: str, lang: str, labels: dic
                         **{"data-field": f"{prefix}-denominator"}),
                 *([target_cell(getattr(row, f"{prefix}_target"), catalog_target, unit, labels,
                                f"{prefix}-target")] if catalog_target is not None else []),
-                html.Td(rag_badge(status, labels[status]), **{"data-field": f"{prefix}-status"}),
+                html.Td([rag_badge(status, labels[status]), *([" ", reason] if reason else [])],
+                        **{"data-field": f"{prefix}-status"}),
             ]
         body.append(html.Tr(cells, id={"type": "kpi-city-row", "city": row.city_code},
                             className=f"row-{getattr(row, prefixes[0] + '_status')}"))
@@ -185,6 +205,11 @@ def member_rows(members: pd.DataFrame, unit: str, labels: dict[str, str],
                "denominator": (None if is_missing(record["denominator"])
                                else int(record["denominator"])),
                "status": labels[record["status"]], "status_code": record["status"]}
+        if record.get("low_volume"):
+            row["low_volume"] = True
+            row["volume_note"] = low_volume_label(row["denominator"], labels)
+            row["volume_title"] = labels["low_volume_title"].format(
+                n=row["denominator"], min_volume=record["min_volume"])
         if show_target:
             own = record["own_target"]
             row["own_target"] = None if is_missing(own) else float(own)
@@ -202,7 +227,12 @@ def member_grid(members: pd.DataFrame, unit: str, labels: dict[str, str], table_
     """A drill-down level in a grid (sorting, filters, pages, CSV), the total pinned below."""
     rows = member_rows(members, unit, labels, catalog_target)
     columns = [text_col("member", member_label),
-               number_col("value", labels["value"], unit),
+               # a low-volume value carries its mark in the cell (its sort, filter and CSV
+               # stay the number's)
+               number_col("value", labels["value"], unit, cellRenderer="QValueNote",
+                          cellRendererParams={"noteField": "volume_note",
+                                              "titleField": "volume_title"},
+                          cellClassRules={"low-volume-value": "params.data.low_volume"}),
                number_col("numerator", labels["numerator"]),
                number_col("denominator", labels["denominator"])]
     if catalog_target is not None and "own_target" in members:
@@ -230,7 +260,11 @@ def leaderboard_table(members: list[dict], unit: str, labels: dict[str, str],
         body.append(html.Tr([
             html.Td(str(i), className="num"),
             html.Td(str(key) if is_missing(name) or name == key else f"{key} {name}"),
-            html.Td(format_value(record["value"], unit), className="num"),
+            html.Td([format_value(record["value"], unit),
+                     *[part for mark in [low_volume_mark(
+                         bool(record.get("low_volume")), record["denominator"],
+                         record.get("min_volume"), labels)] if mark for part in (" ", mark)]],
+                    className="num"),
             html.Td(_int(record["denominator"]), className="num"),
             html.Td(rag_badge(record["status"], labels[record["status"]])),
         ]))

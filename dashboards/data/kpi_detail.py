@@ -4,7 +4,7 @@ a date range (and region or member where there is one)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -87,10 +87,12 @@ def region_target(kpi_code: str, region: str, period_type: str,
 
 
 def trend(kpi_code: str, region: str, period_type: str, since: date | None) -> pd.DataFrame:
-    """status is the region's own (scope_status); the region's target beside the catalog's."""
+    """status is the region's own (scope_status); the region's target beside the catalog's;
+    low_volume / min_volume as detection reads them."""
     return frame("""
         select period_start, numerator, denominator, value, scope_status as status,
-               status as catalog_status, scope_target, scope_red_threshold
+               status as catalog_status, scope_target, scope_red_threshold, low_volume,
+               min_volume
         from fct_kpi_values
         where kpi_code = $k and region_code = $r and period_type = $pt
           and ($since is null or period_start >= $since)
@@ -118,28 +120,48 @@ def r4_signals(kpi_code: str) -> pd.DataFrame:
     """, {"k": kpi_code})
 
 
+def detection_window(kpi_code: str) -> tuple[date | None, datetime | None]:
+    """(complete_through, as_of_at) of the KPI: the last complete day detection judges
+    (K04's lag included) and the T its look-back counts from."""
+    found = rows("select complete_through, as_of_at from dim_kpi where kpi_code = $k",
+                 {"k": kpi_code})
+    return found[0] if found else (None, None)
+
+
+def signalled_periods(kpi_code: str, region: str | None = None) -> set[tuple[str, str, date]]:
+    """(region, period type, period start) of every R1-R3 breach signal of the KPI (in one
+    region, or all): the periods detection offers the issue store. R4 is left out: an early
+    warning opens no issue by itself."""
+    return {(r, pt, ps) for r, pt, ps in rows("""
+        select distinct region_code, period_type, period_start from fct_kpi_breach_signals
+        where kpi_code = $k and rule <> 'R4' and ($r is null or region_code = $r)
+    """, {"k": kpi_code, "r": region})}
+
+
 def city_breakdown(kpi_code: str, day: date | None, month: date | None) -> pd.DataFrame:
     """Every city with the KPI's value on `day` and in `month` (None where no row). Statuses
     are the city's own (scope_status); day_target / month_target the city's target."""
     return frame("""
         with d as (
             select region_code, numerator, denominator, value, scope_status as status,
-                   scope_target as target
+                   scope_target as target, low_volume, min_volume
             from fct_kpi_values
             where kpi_code = $k and period_type = 'day' and period_start = $day
         ), m as (
             select region_code, numerator, denominator, value, scope_status as status,
-                   scope_target as target
+                   scope_target as target, low_volume, min_volume
             from fct_kpi_values
             where kpi_code = $k and period_type = 'month' and period_start = $month
         )
         select c.city_code, c.city_name_zh, c.city_name_en,
                d.numerator as day_numerator, d.denominator as day_denominator,
                d.value as day_value, coalesce(d.status, 'no_data') as day_status,
-               d.target as day_target,
+               d.target as day_target, coalesce(d.low_volume, false) as day_low_volume,
+               d.min_volume as day_min_volume,
                m.numerator as month_numerator, m.denominator as month_denominator,
                m.value as month_value, coalesce(m.status, 'no_data') as month_status,
-               m.target as month_target
+               m.target as month_target, coalesce(m.low_volume, false) as month_low_volume,
+               m.min_volume as month_min_volume
         from dim_cities as c
         left join d on d.region_code = c.city_code
         left join m on m.region_code = c.city_code

@@ -4,7 +4,7 @@ hotline KPIs the agent / team lead / site / management views."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import dash
@@ -14,9 +14,12 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards.components.charts import (agent_vs_team_figure, control_chart_figure,
                                           rag_bar_figure, trend_figure)
 from dashboards.components.common import empty_state, format_target, format_value, rag_badge
+from dashboards.components.detection import (DetectionFacts, is_missing, judge, reason_mark,
+                                             reason_text)
 from dashboards.components.tables import (city_breakdown_table, leaderboard_table,
                                           leaderboards, member_grid, min_denominator,
                                           simple_table, with_values)
+from dashboards.context import board
 from dashboards.data import NoBoardData
 from dashboards.data import kpi_detail as data
 from dashboards.data import kpis as kpi_data
@@ -30,7 +33,10 @@ AGENT_DAYS = 28
 LABEL_KEYS = ("value", "target", "status", "green", "amber", "red", "no_data", "red_threshold",
               "baseline", "centre", "out_of_control", "city", "numerator", "denominator",
               "total", "not_attributed", "member", "agent", "team", "scope_target",
-              "scope_red_threshold", "catalog_target")
+              "scope_red_threshold", "catalog_target", "no_issue_issue", "no_issue_not_judged",
+              "no_issue_not_complete", "no_issue_low_volume", "no_issue_week_issue",
+              "no_issue_too_old", "no_issue_pending", "no_issue_no_signal", "low_volume_mark",
+              "low_volume_title", "low_volume_legend", "low_volume_hover")
 
 
 def _labels() -> dict[str, str]:
@@ -106,20 +112,76 @@ def target_overrides_block(kpi: dict) -> html.Details:
     ], id="kpi-target-overrides-block", open=not overrides.empty)
 
 
+# -- why a red value has an issue or none -------------------------------------------------
+
+def _as_date(value) -> date:
+    """A period start as the issue store keys it (DuckDB dates arrive as Timestamps)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _flag(value) -> bool:
+    """low_volume is NULL where a row has no denominator: not low volume, no value."""
+    return False if is_missing(value) else bool(value)
+
+
+def detection_facts(kpi: dict, region: str | None = None) -> DetectionFacts:
+    """What detection knew about the KPI (in one region, or all): its R1-R3 signals and
+    complete days from the published copy, the periods the issue store holds as evidence,
+    and the look-back (the same setting detection runs with)."""
+    code = kpi["kpi_code"]
+    complete_through, as_of_at = data.detection_window(code)
+    lookback = board().workflow.settings.detection_lookback_days
+    return DetectionFacts(
+        grain=kpi["grain"], signalled=frozenset(data.signalled_periods(code, region)),
+        evidence=board().workflow.evidence_periods(code, region),
+        complete_through=complete_through,
+        oldest_day=as_of_at.date() - timedelta(days=lookback) if as_of_at else None,
+        lookback_days=lookback)
+
+
 # -- trend and control chart --------------------------------------------------------------
 
-def trend_section(kpi: dict, region: str, period_type: str, day: date | None) -> html.Section:
+def trend_section(kpi: dict, region: str, period_type: str, day: date | None,
+                  facts: DetectionFacts | None) -> html.Section:
     code = kpi["kpi_code"]
     grain = "month" if kpi["grain"] == "month" else period_type
     since = None
     if grain == "day" and day is not None:
         since = data.window(day, TREND_DAYS)[0]
     points = data.trend(code, region, grain, since)
-    figure = trend_figure(points, kpi["target"], kpi["red_threshold"], kpi["unit"], _labels(),
-                          monthly=grain == "month")
+    labels = _labels()
+    judgements = [judge(facts, region, grain, _as_date(p.period_start), p.status,
+                        _flag(p.low_volume), p.denominator, p.min_volume) if facts else None
+                  for p in points.itertuples(index=False)]
+    figure = trend_figure(points, kpi["target"], kpi["red_threshold"], kpi["unit"], labels,
+                          monthly=grain == "month",
+                          reasons=[reason_text(j, labels) if j else "" for j in judgements])
     title = t("trend_title_month" if grain == "month" else "trend_title_day")
-    body = _graph("kpi-trend", figure) if not points.empty else empty_state(t("no_values"))
-    return _section(title, body, section_id="kpi-trend-section")
+    if points.empty:
+        return _section(title, empty_state(t("no_values")), section_id="kpi-trend-section")
+    return _section(title, _graph("kpi-trend", figure),
+                    *([red_values_list(points, judgements, kpi["unit"], labels)]
+                      if facts is not None else []),
+                    section_id="kpi-trend-section")
+
+
+def red_values_list(points, judgements, unit: str, labels: dict[str, str]) -> html.Details:
+    """The trend's red values, newest first, each with its issue or why none."""
+    red = [(p, j) for p, j in zip(points.itertuples(index=False), judgements) if j is not None]
+    red.reverse()
+    body = simple_table(
+        [("period_start", t("period")), ("value", t("value")), ("denominator", "n"),
+         ("judgement", t("issue_or_reason"))],
+        [{"period_start": str(p.period_start)[:10], "value": p.value, "denominator": p.denominator,
+          "judgement": j} for p, j in red],
+        "kpi-trend-red", numeric=("value", "denominator"),
+        render={"value": lambda v: format_value(v, unit),
+                "denominator": lambda v: "—" if v is None or v != v else f"{int(v):,}",
+                "judgement": lambda j: reason_mark(j, labels)},
+        row_id=lambda r: {"type": "kpi-trend-red-row", "day": r["period_start"]},
+    ) if red else html.Div(t("trend_red_none"), className="muted")
+    return html.Details([html.Summary(f"{t('trend_red_title')} ({len(red)})"), body],
+                        className="trend-red-list", id="kpi-trend-red-block", open=bool(red))
 
 
 def control_section(kpi: dict, region: str, lang: str) -> html.Section:
@@ -154,7 +216,7 @@ def control_section(kpi: dict, region: str, lang: str) -> html.Section:
 # -- city breakdown -----------------------------------------------------------------------
 
 def city_section(kpi: dict, period_type: str, day: date | None, month: date | None,
-                 lang: str) -> html.Section:
+                 lang: str, facts: DetectionFacts | None) -> html.Section:
     cities = data.city_breakdown(kpi["kpi_code"], day, month)
     day_label, month_label = _period_labels(day, month)
     show_day = kpi["grain"] == "day"
@@ -164,8 +226,17 @@ def city_section(kpi: dict, period_type: str, day: date | None, month: date | No
     figure = rag_bar_figure(names, list(cities[f"{prefix}_value"]),
                             list(cities[f"{prefix}_status"]), kpi["unit"], kpi["target"],
                             _labels())
+    judgements = {}
+    for row in cities.to_dict("records"):
+        for each, start in (("day", day), ("month", month)):
+            if start is not None and facts is not None:
+                judgements[(row["city_code"], each)] = judge(
+                    facts, row["city_code"], each, start, row[f"{each}_status"],
+                    _flag(row[f"{each}_low_volume"]), row[f"{each}_denominator"],
+                    row[f"{each}_min_volume"])
     table = city_breakdown_table(cities, kpi["unit"], lang, _labels(), day_label, month_label,
-                                 show_day=show_day, catalog_target=kpi["target"])
+                                 show_day=show_day, catalog_target=kpi["target"],
+                                 judgements=judgements)
     return _section(t("city_breakdown"), html.Div([
         html.Div(table, className="scroll"),
         html.Div([html.H4(day_label if prefix == "day" else month_label),
@@ -351,13 +422,14 @@ def kpi_content(code: str, region: str, period_type: str) -> html.Div:
     day, month = data.latest_periods(code)
     if month is None:
         return empty_state(t("no_values"))
+    facts = detection_facts(kpi)
     parts = [
         dcc.Store(id="kpi-context", data={"code": code, "period_type": period_type,
                                           "region": region,
                                           "day": day.isoformat() if day else None}),
-        html.Div([trend_section(kpi, region, period_type, day),
+        html.Div([trend_section(kpi, region, period_type, day, facts),
                   control_section(kpi, region, lang)], className="two-col"),
-        city_section(kpi, period_type, day, month, lang),
+        city_section(kpi, period_type, day, month, lang, facts),
         dcc.Loading(html.Div(id="kpi-drilldown-content")),
         hotline_section(kpi, period_type, day, month),
     ]

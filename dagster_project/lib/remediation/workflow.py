@@ -227,6 +227,21 @@ class Workflow:
                                 ).mappings().all()
         return [dict(r) for r in rows]
 
+    def evidence_periods(self, kpi_code: str, region_code: str | None = None
+                         ) -> dict[tuple[str, str, date], int]:
+        """(region, period type, period start) -> the issue whose evidence holds a signal of
+        that period of the KPI (any rule; the newest issue where two hold one): what the
+        board links a red value to, and how it tells that detection acted on it."""
+        query = (sa.select(issue_evidence.c.region_code, issue_evidence.c.period_type,
+                           issue_evidence.c.period_start, issue_evidence.c.issue_id)
+                 .where(issue_evidence.c.kpi_code == kpi_code)
+                 .order_by(issue_evidence.c.issue_id))
+        if region_code is not None:
+            query = query.where(issue_evidence.c.region_code == region_code)
+        with self.store.begin_read() as conn:
+            return {(region, period_type, start): issue_id
+                    for region, period_type, start, issue_id in conn.execute(query)}
+
     def replay(self, issue_id: int) -> dict[str, Any]:
         """The issue's content rebuilt from its events alone (the audit trail's proof)."""
         state: dict[str, Any] = {c.name: None for c in issues.columns

@@ -20,6 +20,12 @@ departments as (
 
 ),
 
+complete_through as (
+
+    select * from {{ ref('int_kpi_complete_through') }}
+
+),
+
 final as (
 
     select
@@ -39,12 +45,18 @@ final as (
         coalesce(kpi_attributes.drill_levels, '') as drill_levels,
         kpi_attributes.target_scope,
         departments.department_name_zh as owner_department_name_zh,
-        departments.department_name_en as owner_department_name_en
+        departments.department_name_en as owner_department_name_en,
+        -- the last day detection judges as of T (K04's lag included), for the board's
+        -- reasons why a red value opened no issue
+        complete_through.complete_through,
+        complete_through.as_of_at
     from kpi_catalog
     left join kpi_attributes
         on kpi_catalog.kpi_code = kpi_attributes.kpi_code
     left join departments
         on kpi_catalog.owner_department = departments.department_code
+    left join complete_through
+        on kpi_catalog.kpi_code = complete_through.kpi_code
 
 )
 
