@@ -56,12 +56,12 @@ board: setup
 # Benchmarks (docs/performance.md): the pipeline's, then the board's (one after the other:
 # both want the two cores). The board's builds a 90-day home once and caches it.
 bench: setup browser
-	$(BIN)/python -m dagster_project.lib.bench $(BENCH_ARGS)
-	$(BIN)/python -m dashboards.bench $(BOARD_BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench_board $(BOARD_BENCH_ARGS)
 bench-pipeline: setup
-	$(BIN)/python -m dagster_project.lib.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 bench-board: setup browser
-	$(BIN)/python -m dashboards.bench $(BOARD_BENCH_ARGS)
+	$(BIN)/python -m tools.bench_board $(BOARD_BENCH_ARGS)
 
 # The Dagster UI over the demo home (asset graph, materialize, runs).
 ui: setup

@@ -249,7 +249,8 @@ def cmd_board(host: str, port: int, threads: int, with_dagster_ui: int | None,
 def cmd_generate(out: str, days: int | None, scale: float | None, seed: int | None,
                  start: date | None, no_faults: bool, no_hotspots: bool) -> int:
     """Write deterministic synthetic extracts into a folder."""
-    from .lib import sample_data
+    # The generator is a developer tool beside the product (tools/), imported only here.
+    from tools import sample_data
 
     # Only what was given: the generator's own defaults are those of the committed sample.
     argv = ["--out", out]

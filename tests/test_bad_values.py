@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.lib.extracts import DATE, DECIMAL, ENTITIES, ENUM, INTEGER, MONTH, TIMESTAMP
-from dagster_project.lib.sample_data import generate
+from tools.sample_data import generate
 from dagster_project.lib.warehouse import connect
 
 from . import spec_values

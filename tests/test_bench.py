@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster_project.lib.bench import _busy_seconds, _landing_wall
+from tools.bench import _busy_seconds, _landing_wall
 
 
 def node(start: str, end: str) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.sample_data import generate
+from tools.sample_data import generate
 from dagster_project.lib.warehouse import connect
 
 from .bad_inputs.corpus import BY_FAULT, DAYS, FAULTS, START, add_faults, base_inbox

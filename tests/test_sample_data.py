@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.lib.extracts import ENTITIES, match_file_name
-from dagster_project.lib.sample_data import generate, main
+from tools.sample_data import generate, main
 
 TINY = 0.0005
 START = date(2026, 9, 28)  # spans the September / October boundary

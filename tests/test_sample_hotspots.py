@@ -1,4 +1,4 @@
-"""The generator's planted contact spikes (lib/sample_hotspots.py): rows appended at the end
+"""The generator's planted contact spikes (tools/sample_hotspots.py): rows appended at the end
 of their days' files and nothing else, positioned from the window's end, never in a file
 with a whole-file fault, in proportion to the scale."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.sample_data import generate
+from tools.sample_data import generate
 
 START = date(2026, 9, 22)
 DAYS = 30  # ends 2026-10-21: every spike has two weeks of history before it

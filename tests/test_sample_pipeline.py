@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.lib.dbt_project_copy import DEMO_OVERRIDES
-from dagster_project.lib.sample_data import generate
+from tools.sample_data import generate
 from dagster_project.lib.warehouse import connect
 
 from .qloop_cli import SAMPLE

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from dagster_project.lib.sample_data import generate
+from tools.sample_data import generate
 
 START, DAYS = date(2026, 9, 22), 22
 HELD_BACK = ("net_speed_test_20261006.csv", "crm_subscriber_202609.csv")

@@ -1,7 +1,7 @@
 """`make bench-board`: every board callback and page load, timed through the real server on a
 province-scale quarter.
 
-    python -m dashboards.bench [--days 90] [--scale 1.0] [--cache DIR] [--rebuild]
+    python -m tools.bench_board [--days 90] [--scale 1.0] [--cache DIR] [--rebuild]
                                [--republish] [--repeat 30] [--browser-repeat 3] [--build-only]
 
 1. **Build once, cache.** The cache folder (default `$XDG_CACHE_HOME/qloop-bench/
@@ -53,7 +53,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterator
 
-from dagster_project.lib.bench import MB, SEED, _load as load_average, run_measured
+from tools.bench import MB, SEED, _load as load_average, run_measured
 from dagster_project.lib.publish import board_path, publish_board_copy
 from dagster_project.lib.remediation.demo import DEMO_PASSWORD, DEMO_QM
 from dagster_project.lib.settings import PROJECT_ROOT, Settings
@@ -182,7 +182,7 @@ def data_start(days: int, today: date) -> date:
     """The generator's default first day, unless its window would reach today: the issue
     workflow runs on the real clock and refuses dates in the future (`qloop demo-story`
     claims fixes ten days before the data ends), so the quarter then ends yesterday."""
-    from dagster_project.lib.sample_data import DEFAULT_START
+    from tools.sample_data import DEFAULT_START
 
     yesterday = today - timedelta(days=1)
     if DEFAULT_START + timedelta(days=days - 1) <= yesterday:
@@ -865,7 +865,7 @@ def coverage(deps: list[dict], requests: list[Recorded]) -> dict:
 # ------------------------------------------------------------------------------ the run
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dashboards.bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_board", description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=90, help="business days of data (default 90)")
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = province scale (default)")
     ap.add_argument("--cache", type=Path,

@@ -1,6 +1,6 @@
 """`make bench`: province-scale benchmark of the whole pipeline against a plain DuckDB floor.
 
-    python -m dagster_project.lib.bench [--days 7] [--scale 1.0] [--workdir DIR] [--keep] [--reuse-data]
+    python -m tools.bench [--days 7] [--scale 1.0] [--workdir DIR] [--keep] [--reuse-data]
 
 1. generates `--days` + 1 of synthetic extracts at `--scale` (1.0 = province) into
    WORKDIR/inbox, the last day's daily files held back in WORKDIR/held (timed, but not a
@@ -36,9 +36,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .extracts import ENTITIES, match_file_name
-from .ingest import LANDING_WORKERS
-from .settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.lib.extracts import ENTITIES, match_file_name
+from dagster_project.lib.ingest import LANDING_WORKERS
+from dagster_project.lib.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
 BIN = Path(sys.executable).parent  # the venv's bin: qloop lives next to this python
@@ -156,7 +156,7 @@ def prepare_data(inbox: Path, days: int, scale: float, reuse: bool, workdir: Pat
             summary["reused"] = True
             return summary
     # A subprocess, so the generator's arrays do not stay in this process's memory.
-    cmd = [sys.executable, "-m", "dagster_project.lib.sample_data", "--out", str(inbox),
+    cmd = [sys.executable, "-m", "tools.sample_data", "--out", str(inbox),
            "--days", str(days + 1), "--scale", str(scale), "--seed", str(SEED), "--json"]
     m = run_measured(cmd, workdir / "generate.log")
     if m["returncode"]:
@@ -415,7 +415,7 @@ def run_floor(inbox: Path, workdir: Path) -> dict:
     scratch, out_csv = workdir / "floor", workdir / "floor_snapshot.csv"
     shutil.rmtree(scratch, ignore_errors=True)
     load_before = _load()
-    m = run_measured([sys.executable, "-m", "dagster_project.lib.bench", "--floor-run",
+    m = run_measured([sys.executable, "-m", "tools.bench", "--floor-run",
                       str(inbox), str(scratch), str(out_csv)], workdir / "floor.log")
     if m["returncode"]:
         sys.exit(f"bench: the floor failed, see {workdir / 'floor.log'}")

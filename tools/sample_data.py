@@ -14,8 +14,8 @@ records are identical with and without `faults`. Same arguments -> byte-identica
 
 Planted incidents and faults are documented in docs/sample-data.md.
 
-    python -m dagster_project.lib.sample_data --out data/sample
-    python -m dagster_project.lib.sample_data --out /tmp/x --days 7 --scale 1.0
+    python -m tools.sample_data --out data/sample
+    python -m tools.sample_data --out /tmp/x --days 7 --scale 1.0
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from dagster_project.lib.extracts import ENTITIES, ENTITY_BY_PREFIX, Entity
 # Shared with the spike planter (sample_hotspots.py), which this module calls: they live
 # in a module of their own so that neither imports the other.
-from dagster_project.lib.sample_profiles import (
+from .sample_profiles import (
     CITIES, DAY, H_CALLS, H_DAYTIME, HOUR, SAMPLE_SCALE,
 )
 
@@ -1190,7 +1190,7 @@ def generate(out_dir: Path, *, start: date = DEFAULT_START, days: int = DEFAULT_
 
     Returns {"files": n, "bytes": total, "entities": {prefix: {"files", "rows"}},
     "faults": [{"file", "line", "fault"}], "incidents": [...], "hotspots": [...],
-    "seconds": elapsed}. `hotspots` plants a few contact spikes (lib/sample_hotspots.py).
+    "seconds": elapsed}. `hotspots` plants a few contact spikes (tools/sample_hotspots.py).
     """
     from .sample_hotspots import PlantedHotspots, plant_hotspots
 
@@ -1352,7 +1352,7 @@ def incidents(start: date = DEFAULT_START, days: int = DEFAULT_DAYS) -> list[dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dagster_project.lib.sample_data",
+    p = argparse.ArgumentParser(prog="python -m tools.sample_data",
                                 description="Generate the synthetic QualityLoop inbox.")
     p.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder (default data/sample)")
     p.add_argument("--days", type=int, default=DEFAULT_DAYS)

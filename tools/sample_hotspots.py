@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 # Not from sample_data.py: the generator calls this module (see sample_profiles.py).
-from dagster_project.lib.sample_profiles import (
+from .sample_profiles import (
     CITIES, DAY, H_CALLS, H_DAYTIME, HOUR, SAMPLE_SCALE,
 )
 
