@@ -9,10 +9,11 @@
    the RSS of its whole process tree (dbt runs in a child process) every 0.1 s;
 3. splits the wall time into phases from the run's own records: Dagster step stats, the
    per-file ingest report and dbt's run_results.json;
-4. runs the floor, `bench_floor.sql` (the same work as one plain DuckDB script), in a fresh
-   process, and compares its snapshot with the pipeline's;
+4. runs the floor, `../shared/bench/floor.py` (the same snapshot from one plain DuckDB
+   job, sharing no code with the warehouse), in a fresh process, and compares its snapshot
+   with the pipeline's;
 5. adds the held-back day and runs the pipeline again on the same home: the daily
-   incremental run (issue 6's aim: under 10 % of the full run on the month);
+   incremental run;
 6. runs the pipeline once more on an inbox of reference files only: the fixed cost that
    does not depend on data volume (`--no-baseline` skips it);
 7. prints a table, writes WORKDIR/bench-results.json, removes the big files unless --keep.
@@ -23,7 +24,6 @@ A benchmark, not a test: nothing here asserts a time. See docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import shutil
@@ -36,11 +36,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from dagster_project.lib.extracts import ENTITIES, match_file_name
+from dagster_project.lib.extracts import match_file_name
 from dagster_project.lib.ingest import LANDING_WORKERS
-from dagster_project.lib.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.lib.settings import PROJECT_ROOT
 
-FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
+FLOOR = PROJECT_ROOT.parent / "shared" / "bench" / "floor.py"
 BIN = Path(sys.executable).parent  # the venv's bin: qloop lives next to this python
 SEED = 20261122
 MB = 1024 * 1024
@@ -349,80 +349,22 @@ def pipeline_phases(home: Path, m: dict, only_new_files: bool = False) -> dict:
 
 # ----------------------------------------------------------------------------- the floor
 
-def floor_main(inbox: Path, scratch: Path, out_csv: Path) -> None:
-    """The floor, run in its own process: file checks and transcoding here, the rest in SQL."""
-    import duckdb
-
-    started = time.perf_counter()
-    scratch.mkdir(parents=True, exist_ok=True)
-    files: dict[str, list[str]] = {e.prefix: [] for e in ENTITIES}
-    latest_daily = None
-    for path in sorted(inbox.iterdir()):
-        inbox_file = match_file_name(path.name)
-        if inbox_file is None:
-            continue
-        entity = inbox_file.entity
-        if entity.encoding == "utf-8":
-            with open(path, "rb") as f:
-                head = f.readline()
-            target = str(path)
-        else:
-            # DuckDB reads UTF-8 only: GB18030 files are transcoded first, and a CRM file that
-            # is valid non-ASCII UTF-8 is rejected, as ingestion does.
-            data = path.read_bytes()
-            if not data.isascii():
-                try:
-                    data.decode("utf-8")
-                    continue
-                except UnicodeDecodeError:
-                    pass
-                try:
-                    data = data.decode("gb18030").encode("utf-8")
-                except UnicodeDecodeError:
-                    continue
-                target = str(scratch / path.name)
-                Path(target).write_bytes(data)
-            else:
-                target = str(path)
-            head = data.split(b"\n", 1)[0]
-        # whole-file rejects: zero bytes, missing or doubled required column
-        names = next(csv.reader([head.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")]), [])
-        if not head or len(set(names)) != len(names) or not set(entity.column_names) <= set(names):
-            continue
-        files[entity.prefix].append(target)
-        if entity.kind == "daily":
-            latest_daily = max(latest_daily or inbox_file.business_date, inbox_file.business_date)
-    transcoded = time.perf_counter()
-
-    sql = FLOOR_SQL.read_text()
-    for entity in ENTITIES:
-        paths = files[entity.prefix]
-        if not paths:  # read_csv needs a file: an empty one with the right header
-            empty = scratch / f"{entity.prefix}_empty.csv"
-            empty.write_text(",".join(entity.column_names) + "\n")
-            paths = [str(empty)]
-        sql = sql.replace("{{files:%s}}" % entity.prefix, "[" + ", ".join(f"'{p}'" for p in paths) + "]")
-    as_of = f"timestamp '{latest_daily.isoformat()} 00:00:00' + interval 1 day"
-    sql = (sql.replace("{{as_of}}", f"({as_of})").replace("{{out}}", str(out_csv))
-           .replace("{{catalog}}", str(DBT_PROJECT_DIR / "seeds" / "kpi_catalog.csv")))
-    con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    con.execute(sql)
-    con.close()
-    print(json.dumps({"seconds_files": transcoded - started, "seconds_sql": time.perf_counter() - transcoded}))
-
-
 def run_floor(inbox: Path, workdir: Path) -> dict:
-    scratch, out_csv = workdir / "floor", workdir / "floor_snapshot.csv"
-    shutil.rmtree(scratch, ignore_errors=True)
+    """The shared floor (`../shared/bench/floor.py`, beside the project) in a fresh process
+    of this interpreter, timed as a whole; its own phases from its --json."""
+    if not FLOOR.exists():
+        sys.exit(f"bench: no floor at {FLOOR} (the project must sit beside shared/)")
+    out, timings = workdir / "floor", workdir / "floor.json"
+    shutil.rmtree(out, ignore_errors=True)
     load_before = _load()
-    m = run_measured([sys.executable, "-m", "tools.bench", "--floor-run",
-                      str(inbox), str(scratch), str(out_csv)], workdir / "floor.log")
+    m = run_measured([sys.executable, str(FLOOR), "--inbox", str(inbox), "--export", str(out),
+                      "--json", str(timings)], workdir / "floor.log")
     if m["returncode"]:
         sys.exit(f"bench: the floor failed, see {workdir / 'floor.log'}")
-    inner = json.loads((workdir / "floor.log").read_text().strip().splitlines()[-1])
-    shutil.rmtree(scratch, ignore_errors=True)
+    report = json.loads(timings.read_text())
+    snapshot, = out.glob("kpi_snapshot_*.csv")
     return {"seconds": m["seconds"], "peak_rss": m["peak_rss"], "load_before": load_before,
-            "load_after": _load(), **inner, "snapshot": str(out_csv)}
+            "load_after": _load(), "phases": report["timings"], "snapshot": str(snapshot)}
 
 
 def compare_snapshots(pipeline_csv: Path, floor_csv: Path) -> dict:
@@ -459,9 +401,11 @@ def render(result: dict) -> str:
     lines.append("-" * 108)
     line("PIPELINE TOTAL (wall of `qloop run`)", pipe["rows_read"], pipe["seconds"], pipe["peak_rss"])
     fl = result["floor"]
-    line("FLOOR (bench_floor.sql, one fresh process)", pipe["rows_read"], fl["seconds"], fl["peak_rss"])
-    line("file checks + GB18030 -> UTF-8", None, fl["seconds_files"], None, 1)
-    line("DuckDB SQL: read, validate, dedup, KPIs, write", None, fl["seconds_sql"], None, 1)
+    line("FLOOR (../shared/bench/floor.py, one fresh process)", pipe["rows_read"],
+         fl["seconds"], fl["peak_rss"])
+    for phase, seconds in fl["phases"].items():
+        if phase != "total":
+            line(phase, None, seconds, None, 1)
     inc = result.get("incremental")
     if inc:
         line(f"INCREMENTAL (+1 day on the loaded {result['days']}, same home)", inc["rows_read"],
@@ -503,9 +447,6 @@ def render(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
-    if argv[:1] == ["--floor-run"]:  # internal: the floor's own process
-        floor_main(Path(argv[1]), Path(argv[2]), Path(argv[3]))
-        return 0
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=7, help="business days of data (default 7; 30 = the month)")
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = province scale (~0.9M records/day)")

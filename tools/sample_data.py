@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagster_project.lib.extracts import ENTITIES, ENTITY_BY_PREFIX, Entity
+from dagster_project.lib.extracts import ENTITY_BY_PREFIX, Entity
 # Shared with the spike planter (sample_hotspots.py), which this module calls: they live
 # in a module of their own so that neither imports the other.
 from .sample_profiles import (
