@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MANIFEST := dbt/target/manifest.json
-DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null) dbt/dbt_project.yml dbt/profiles.yml
+DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/target_overrides dbt/tests -type f 2>/dev/null) dbt/dbt_project.yml dbt/profiles.yml
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
@@ -41,15 +41,14 @@ test-fast: setup
 # The pipeline on the sample, demo users move some of the detected issues along and
 # register changes, the next run picks that up (the register's post-evaluation, closed
 # issues' satisfaction), then the board (and the Dagster UI beside it) are served until Ctrl-C.
-# The demo judges by the per-scope targets of data/demo/kpi_target_overrides.csv, through a
-# copy of the dbt project (the repository's seed, the deployment's table, ships empty).
-DEMO_PROJECT := QLOOP_DBT_PROJECT=$(CURDIR)/.qloop/dbt-demo
+# The demo judges by the per-scope targets of data/demo/kpi_target_overrides.csv (the
+# project's own, dbt/target_overrides/, the deployment's table, ships empty).
+DEMO_TARGETS := QLOOP_TARGET_OVERRIDES=$(CURDIR)/data/demo
 demo: setup
-	$(BIN)/qloop demo-project --home .qloop
-	$(DEMO_PROJECT) $(BIN)/qloop run --inbox data/sample --home .qloop
+	$(DEMO_TARGETS) $(BIN)/qloop run --inbox data/sample --home .qloop
 	$(BIN)/qloop demo-story --home .qloop
-	$(DEMO_PROJECT) $(BIN)/qloop run --inbox data/sample --home .qloop
-	$(DEMO_PROJECT) $(BIN)/qloop board --home .qloop --with-dagster-ui 3000
+	$(DEMO_TARGETS) $(BIN)/qloop run --inbox data/sample --home .qloop
+	$(DEMO_TARGETS) $(BIN)/qloop board --home .qloop --with-dagster-ui 3000
 
 board: setup
 	$(BIN)/qloop board --home .qloop
@@ -65,7 +64,7 @@ bench-board: setup browser
 
 # The Dagster UI over the demo home (asset graph, materialize, runs).
 ui: setup
-	$(if $(wildcard .qloop/dbt-demo),$(DEMO_PROJECT)) $(BIN)/qloop ui --home .qloop
+	$(DEMO_TARGETS) $(BIN)/qloop ui --home .qloop
 
 clean:
 	rm -rf .qloop dbt/target dbt/logs

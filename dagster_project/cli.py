@@ -19,7 +19,7 @@ import click
 
 from . import cli_changes, cli_hotspots, cli_loop
 from .cli_common import DAY, INBOX_HELP, configure, home_option, root_home_option
-from .lib.settings import Settings
+from .lib.settings import TARGET_OVERRIDES_ENV, Settings, target_overrides_file
 
 # Dagster's console log goes to the run's log file (below), from INFO up: the terminal
 # shows the summary, or one line saying which step failed and why.
@@ -57,6 +57,11 @@ def _run(inbox: str | None, full_refresh: bool = False,
     command = "qloop backfill" if backfill else "qloop run"
     if not settings.inbox.is_dir():
         print(f"{command}: inbox {settings.inbox} is not a folder", file=sys.stderr)
+        return 2
+    overrides = target_overrides_file()
+    if not overrides.is_file():
+        print(f"{command}: no {overrides.name} in {overrides.parent} "
+              f"({TARGET_OVERRIDES_ENV}: the folder of the per-scope targets)", file=sys.stderr)
         return 2
     try:
         run_config = {**RUN_LOG, **_backfill_config(backfill)}

@@ -350,7 +350,7 @@ def issue_comment(user: str, version: int | None, text: str) -> int:
     return _show_action(open_workflow().comment(_issue_id(), user, text, version))
 
 
-# -- qloop lists, demo-story, demo-project --------------------------------------------------
+# -- qloop lists, demo-story ---------------------------------------------------------------
 
 @click.command("lists")
 @click.option("--out", metavar="DIR",
@@ -395,20 +395,4 @@ def demo_story() -> int:
     return 0
 
 
-@click.command("demo-project")
-@home_option
-def demo_project() -> int:
-    """A copy of the dbt project with the demo's per-scope targets, in <home>/dbt-demo
-    (make demo)."""
-    from .lib.dbt_project_copy import DEMO_OVERRIDES
-    from .lib.dbt_project_copy import demo_project as make_demo_project
-    from .lib.settings import DBT_PROJECT_ENV
-
-    project = make_demo_project(configure().home)
-    print(f"Demo dbt project with the per-scope targets of {DEMO_OVERRIDES.name} "
-          f"(data/demo): {project}")
-    print(f"  the pipeline builds it when {DBT_PROJECT_ENV}={project}")
-    return 0
-
-
-COMMANDS = (users, issues, issue, lists, demo_story, demo_project)
+COMMANDS = (users, issues, issue, lists, demo_story)

@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dagster_project.lib.settings import (
+    DBT_PROJECT_DIR, DEMO_TARGET_OVERRIDES, TARGET_OVERRIDES_ENV,
+)
+
 QLOOP = str(Path(sys.executable).with_name("qloop"))
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -84,15 +88,23 @@ def served_board(home: Path, env_extra: dict[str, str] | None = None) -> Iterato
         shutil.rmtree(output.parent, ignore_errors=True)
 
 
-def qloop_run(inbox: Path, home: Path, project: Path | None = None
-              ) -> subprocess.CompletedProcess:
-    """`qloop run`; with project, on that copy of the dbt project (QLOOP_DBT_PROJECT). A home
-    with the demo's copy (`qloop demo-project`, the sample home) is run on it, as `make demo`
-    runs it."""
-    if project is None and (home / "dbt-demo").is_dir():
-        project = home / "dbt-demo"
-    env_extra = {"QLOOP_DBT_PROJECT": str(project)} if project else None
-    return qloop("run", "--inbox", str(inbox), "--home", str(home), env_extra=env_extra)
+def overrides_env(overrides: Path | None) -> dict[str, str]:
+    """The environment that makes `qloop` judge by the per-scope targets in folder
+    `overrides` (None: the dbt project's own, empty)."""
+    return {TARGET_OVERRIDES_ENV: str(overrides)} if overrides else {}
+
+
+# The sample home and its copies are built as `make demo` builds them: by the demo's targets.
+DEMO_TARGETS = overrides_env(DEMO_TARGET_OVERRIDES)
+
+
+def qloop_run(inbox: Path, home: Path, project: Path | None = None,
+              overrides: Path | None = None) -> subprocess.CompletedProcess:
+    """`qloop run`; on another copy of the dbt project (QLOOP_DBT_PROJECT) and by the
+    per-scope targets of another folder (QLOOP_TARGET_OVERRIDES) when given."""
+    env_extra = {"QLOOP_DBT_PROJECT": str(project)} if project else {}
+    return qloop("run", "--inbox", str(inbox), "--home", str(home),
+                 env_extra={**env_extra, **overrides_env(overrides)})
 
 
 def redelivered(path: Path) -> None:
@@ -101,11 +113,12 @@ def redelivered(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
 
 
-def dbt(*args: str, warehouse: Path, target: Path, project: Path,
-        timeout: int = 600) -> subprocess.CompletedProcess:
-    """`dbt <args>` of `project` over one warehouse file, with its own target folder."""
-    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(warehouse),
-               DBT_TARGET_PATH=str(target))
+def dbt(*args: str, warehouse: Path, target: Path, project: Path = DBT_PROJECT_DIR,
+        timeout: int = 600, overrides: Path | None = None) -> subprocess.CompletedProcess:
+    """`dbt <args>` of `project` over one warehouse file, with its own target folder (by
+    the per-scope targets of folder `overrides`, when given)."""
+    env = dict(clean_env(overrides_env(overrides)), DO_NOT_TRACK="1",
+               QLOOP_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(target))
     return subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--profiles-dir", "."],
                           cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
 

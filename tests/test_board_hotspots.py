@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES
+
 from .conftest import DEMO_PASSWORD, login
 from .qloop_cli import SAMPLE, qloop, qloop_run, served_board
 
@@ -28,7 +30,7 @@ BILLING_DAY = "2026-10-26"  # two days after the demo's billing-rule launch (202
 def hotspot_home(board_home, tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("hotspot-board") / "home"
     shutil.copytree(board_home, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
-    result = qloop_run(SAMPLE, home)
+    result = qloop_run(SAMPLE, home, overrides=DEMO_TARGET_OVERRIDES)
     assert result.returncode == 0, result.stdout + result.stderr
     for name, role in (("hotspot_viewer", "viewer"), ("hotspot_qm", "quality_manager")):
         added = qloop("users", "add", name, "--role", role, "--password-stdin", "--home",

@@ -92,15 +92,15 @@ def test_a_failed_run_says_which_step_and_why_in_one_line_and_keeps_the_last_goo
     import hashlib
     import shutil
 
-    from dagster_project.lib.dbt_project_copy import project_with_overrides
+    from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES
 
+    from .dbt_project_copy import project_copy
     from .qloop_cli import qloop_run
 
     source, _ = sample_home
     home = tmp_path / "home"
     shutil.copytree(source, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
-    project = project_with_overrides(tmp_path / "dbt", "kpi_code,scope_type,scope_value,"
-                                     "scope_city,valid_from,target,red_threshold,reason\n")
+    project = project_copy(tmp_path / "dbt")
     (project / "models" / "marts" / "kpi" / "fct_kpi_values.sql").write_text(
         "select * from a_table_nobody_made", encoding="utf-8")
     kept = ["board/board.duckdb", "issues.sqlite", *(
@@ -111,7 +111,7 @@ def test_a_failed_run_says_which_step_and_why_in_one_line_and_keeps_the_last_goo
 
     before = digests()
 
-    result = qloop_run(SAMPLE, home, project)
+    result = qloop_run(SAMPLE, home, project, overrides=DEMO_TARGET_OVERRIDES)
 
     assert result.returncode == 1
     # the progress lines of the run as it went (hh:mm:ss ...), then one line: the failure

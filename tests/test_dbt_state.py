@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.dbt_project_copy import project_with_overrides
 
+from .dbt_project_copy import project_copy
 from .qloop_cli import kpi_values, qloop_run
 
 CHANGED_MODEL = "model.qualityloop.int_calls"
@@ -57,8 +57,7 @@ def _downstream(manifest: dict, unique_id: str) -> set[str]:
 def runs(tmp_path_factory, small_inbox):
     root = tmp_path_factory.mktemp("dbt-state")
     inbox, home = small_inbox, root / "home"
-    project = project_with_overrides(root / "dbt", "kpi_code,scope_type,scope_value,scope_city,"
-                                     "valid_from,target,red_threshold,reason\n")
+    project = project_copy(root / "dbt")
     results = []
     for edit in (False, False, True):
         if edit:  # the model's SQL changes (a comment: the same rows, another definition)

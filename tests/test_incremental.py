@@ -18,8 +18,9 @@ import duckdb
 import pytest
 
 from dagster_project.defs.transform.dbt import qualityloop_dbt_models
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES
 
-from .qloop_cli import SAMPLE, dbt, qloop, qloop_run, redelivered
+from .qloop_cli import DEMO_TARGETS, SAMPLE, dbt, qloop, qloop_run, redelivered
 
 LATE_DAYS = ("20261107", "20261108")
 CORRECTED = "cc_call_20261020.csv"
@@ -79,11 +80,8 @@ def runs(tmp_path_factory):
         for path in inbox.glob(f"*_{day}.csv"):
             shutil.move(path, held / path.name)
     extra_call, agent = _wrong_first_deliveries(inbox)
-    # on the demo's copy of the dbt project, as the sample home it is compared with
-    made = qloop("demo-project", "--home", str(home))
-    assert made.returncode == 0, made.stdout + made.stderr
-
-    first = qloop_run(inbox, home)
+    # by the demo's targets, as the sample home it is compared with
+    first = qloop_run(inbox, home, overrides=DEMO_TARGET_OVERRIDES)
     assert first.returncode == 0, first.stdout + first.stderr
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     unmarked = con.execute("select reject_reason from stg_cc__calls where _file = ? and _line = 2",
@@ -99,7 +97,7 @@ def runs(tmp_path_factory):
         shutil.move(path, inbox / path.name)
     shutil.copy(SAMPLE / CORRECTED, inbox / CORRECTED)
     redelivered(inbox / CORRECTED)
-    second = qloop_run(inbox, home)
+    second = qloop_run(inbox, home, overrides=DEMO_TARGET_OVERRIDES)
     assert second.returncode == 0, second.stdout + second.stderr
     marked_after_second = _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0]
     written_by_second = {r[0] for r in _query(home, LATEST_BUILD_KEYS)}
@@ -111,7 +109,7 @@ def runs(tmp_path_factory):
         shutil.move(path, inbox / path.name)
     shutil.copy(SAMPLE / "ref_agent.csv", inbox / "ref_agent.csv")
     redelivered(inbox / "ref_agent.csv")
-    third = qloop_run(inbox, home)
+    third = qloop_run(inbox, home, overrides=DEMO_TARGET_OVERRIDES)
     assert third.returncode == 0, third.stdout + third.stderr
     marked_after_third = _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0]
     # the mark is the test's, not the pipeline's: gone before the tables are compared
@@ -194,7 +192,8 @@ def test_full_refresh_from_the_command_line_rebuilds_every_row(runs, tmp_path):
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     con.execute("update stg_cc__calls set reject_reason = ? where _file = ? and _line = 2", [MARK, MARKED])
     con.close()
-    result = qloop("run", "--inbox", str(SAMPLE), "--home", str(home), "--full-refresh")
+    result = qloop("run", "--inbox", str(SAMPLE), "--home", str(home), "--full-refresh",
+                   env_extra=DEMO_TARGETS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _query(home, "select count(*) from stg_cc__calls where reject_reason = ?", [MARK])[0][0] == 0
 
@@ -206,7 +205,7 @@ def test_a_backfill_lands_its_dates_again_and_changes_no_number(runs, tmp_path):
     last_load = _query(home, "select max(loaded_at) from raw_files")[0][0]
 
     result = qloop("backfill", "--from", "2026-10-31", "--to", "2026-11-01",
-                   "--inbox", str(runs["inbox"]), "--home", str(home))
+                   "--inbox", str(runs["inbox"]), "--home", str(home), env_extra=DEMO_TARGETS)
 
     assert result.returncode == 0, result.stdout + result.stderr
     # 8 daily files of each of the two days, and the two monthly files of October
@@ -269,7 +268,7 @@ def test_the_quality_cache_computes_only_new_deliveries(runs, tmp_path):
     suite = next(s for s in load_suites() if s.entity.prefix == "cc_call")
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     try:
-        fingerprint = project_fingerprint(home / "dbt-demo")  # the project that built it
+        fingerprint = project_fingerprint()  # the project that built it
         files = con.execute("select count(*) from raw_files where entity = 'cc_call'").fetchone()[0]
         assert refresh_file_metrics(con, suite, fingerprint) == 0  # the last run left it current
         con.execute("update raw_files set loaded_at = loaded_at + interval 1 second "
@@ -293,7 +292,7 @@ class _HomeCopy:
 
     def test_passes(self, test_name: str) -> bool:
         done = dbt("test", "--select", test_name, warehouse=self.warehouse, target=self.target,
-                   project=self.home / "dbt-demo", timeout=300)
+                   overrides=DEMO_TARGET_OVERRIDES, timeout=300)
         assert test_name in done.stdout, done.stdout
         return done.returncode == 0
 

@@ -31,7 +31,7 @@ from dagster_project.lib.remediation.reference import kpi_catalog
 from dagster_project.lib.remediation.rules import DEPARTMENT_OWNER, QUALITY_MANAGER, LoopSettings
 from dagster_project.lib.remediation.store import open_store
 from dagster_project.lib.remediation.workflow import Signal, Workflow, local_now
-from dagster_project.lib.settings import Settings
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, Settings
 from dagster_project.lib.warehouse import connect
 
 from .qloop_cli import SAMPLE, qloop_run
@@ -147,7 +147,7 @@ def closed_issue(sample_home, tmp_path_factory):
     finally:
         con.close()
 
-    rerun = qloop_run(SAMPLE, home)
+    rerun = qloop_run(SAMPLE, home, overrides=DEMO_TARGET_OVERRIDES)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert workflow.issue(issue_id).state == "closed", "the rerun must not reopen it"
 

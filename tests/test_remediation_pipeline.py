@@ -22,7 +22,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project.lib.remediation.reference import departments, kpi_catalog
-from dagster_project.lib.dbt_project_copy import DEMO_OVERRIDES
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, OVERRIDES_FILE
 
 from .qloop_cli import SAMPLE, qloop, qloop_run
 
@@ -40,7 +40,7 @@ def city_overrides() -> dict[tuple[str, str], list[tuple[date, Fraction, Fractio
     first, from the demo's overrides (the sample home is built as `make demo` builds it). Finer scopes (store level, area type, skill group) never judge a
     city's value; month KPIs have no override in the sample (this helper judges days only)."""
     versions: dict[tuple[str, str], list] = defaultdict(list)
-    with open(DEMO_OVERRIDES, encoding="utf-8") as f:
+    with open(DEMO_TARGET_OVERRIDES / OVERRIDES_FILE, encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["scope_type"] == "city":
                 assert kpi_catalog()[r["kpi_code"]].grain == "day", r
@@ -189,7 +189,7 @@ def test_planted_storm_is_a_p1_field_issue_of_the_province(loop_home):
 def test_a_second_run_changes_no_issue(loop_home):
     home, _ = loop_home
     before = issues_json(home)
-    result = qloop_run(SAMPLE, home)
+    result = qloop_run(SAMPLE, home, overrides=DEMO_TARGET_OVERRIDES)
     assert result.returncode == 0, result.stderr
     assert "Issues: 0 opened, 0 breaches added as evidence" in result.stdout
     assert issues_json(home) == before
@@ -299,7 +299,7 @@ def test_the_run_after_the_demo_story_evaluates_the_launched_change(loop_home):
     # the launched BILLING change (K09, K10 in NJ and WX) is post-evaluated; the summary says so.
     home, _ = loop_home
     assert qloop("demo-story", *("--home", str(home))).returncode == 0  # idempotent
-    result = qloop_run(SAMPLE, home)
+    result = qloop_run(SAMPLE, home, overrides=DEMO_TARGET_OVERRIDES)
     assert result.returncode == 0, result.stderr
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:

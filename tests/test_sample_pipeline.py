@@ -12,13 +12,12 @@ import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.dbt_project_copy import DEMO_OVERRIDES
-from tools.sample_data import generate
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, OVERRIDES_FILE
 from dagster_project.lib.warehouse import connect
+from tools.sample_data import generate
 
 from .qloop_cli import SAMPLE
 
@@ -139,14 +138,13 @@ def test_snapshot_is_named_after_the_latest_business_date(sample_run):
     assert "As of T = 2026-11-09 00:00:00" in stdout
 
 
-def test_the_sample_home_is_judged_by_the_demos_overrides(sample_run, sample_home):
-    """Built like `make demo`: on the demo's copy of the dbt project (data/demo)."""
+def test_the_sample_home_is_judged_by_the_demos_overrides(sample_run):
+    """Built like `make demo`: by the demo's per-scope targets (data/demo)."""
     _, _, stdout = sample_run
-    home, _ = sample_home
-    demo_rows = len(DEMO_OVERRIDES.read_text(encoding="utf-8").splitlines()) - 1
+    demo = DEMO_TARGET_OVERRIDES / OVERRIDES_FILE
+    demo_rows = len(demo.read_text(encoding="utf-8").splitlines()) - 1
     assert demo_rows > 0
-    assert (f"Per-scope targets: {demo_rows} override row(s) from "
-            f"{home / 'dbt-demo' / 'seeds' / 'kpi_target_overrides.csv'}\n") in stdout
+    assert f"Per-scope targets: {demo_rows} override row(s) from {demo}\n" in stdout
 
 
 def test_rejected_files_are_named_with_their_reason(sample_run):

@@ -1,10 +1,11 @@
 """Per-scope targets (issue 7, item 1) through the real pipeline on the hand-made KPI fixture.
 
-`qloop run` twice on the same inbox (tests/kpi_fixture.py), each on a copy of the dbt project
-(QLOOP_DBT_PROJECT): once with the override seed empty, as the repository ships it (every
-region judged by the catalog, as closed-loop.md says), once with the overrides below. The
-fixture has a few records a day, below every KPI's minimum volume, so both copies judge from
-one record on (min_volume 1): the targets, not the volume, decide here.
+`qloop run` twice on the same inbox (tests/kpi_fixture.py): once by the project's override
+seed, empty as the repository ships it (every region judged by the catalog, as
+closed-loop.md says), once by the overrides below, in a folder named by
+QLOOP_TARGET_OVERRIDES. The fixture has a few records a day, below every KPI's minimum
+volume, so both runs build a copy of the dbt project (QLOOP_DBT_PROJECT) whose catalog
+judges from one record on (min_volume 1): the targets, not the volume, decide here.
 T = 2026-10-04 (latest daily file 2026-10-03).
 Values from the fixture (worked out there):
 - K12 NJ 2026-10-01: 2/4 = 0.50, red by the catalog (0.90 / 0.85). The NJ override
@@ -23,22 +24,19 @@ The group snapshot must be byte-identical in both runs.
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.dbt_project_copy import project_with_overrides
 from dagster_project.lib.remediation.warehouse_io import read_statuses
-from dagster_project.lib.settings import DBT_PROJECT_DIR, DBT_PROJECT_ENV
+from dagster_project.lib.settings import OVERRIDES_FILE
 from dagster_project.lib.warehouse import connect
 
+from .dbt_project_copy import project_copy
 from .kpi_fixture import build_inbox
-from .qloop_cli import QLOOP
-
-DBT = str(Path(sys.executable).with_name("dbt"))
+from .qloop_cli import dbt, qloop, qloop_run
 HEADER = "kpi_code,scope_type,scope_value,scope_city,valid_from,target,red_threshold,reason\n"
 OVERRIDES = HEADER + (
     "K12,city,NJ,,2026-10-01,0.50,0.40,looser NJ repair target\n"
@@ -49,28 +47,39 @@ OVERRIDES = HEADER + (
 SNAPSHOT = "kpi_snapshot_20261003.csv"
 
 
-def qloop_with(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QLOOP_")}
-    env[DBT_PROJECT_ENV] = str(project)
-    return subprocess.run([QLOOP, *args], capture_output=True, text=True, env=env, timeout=900)
+def overrides_folder(folder: Path, rows: str) -> Path:
+    """A folder of per-scope targets (QLOOP_TARGET_OVERRIDES) holding these rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / OVERRIDES_FILE).write_text(rows, encoding="utf-8")
+    return folder
 
 
-def run_pipeline(root: Path, overrides: str) -> Path:
-    """The pipeline on the fixture inbox, on a copy of the project whose override seed holds
-    these rows (HEADER alone: none) and whose catalog judges every value."""
+def run_pipeline(project: Path, root: Path, overrides: Path | None) -> Path:
+    """The pipeline on the fixture inbox in a fresh home under `root`, by these overrides
+    (None: the project's own seed, header only)."""
     inbox, home = root / "inbox", root / "home"
     build_inbox(inbox)
-    project = project_with_overrides(root / "dbt", overrides, min_volume=1)
-    result = qloop_with(project, "run", "--inbox", str(inbox), "--home", str(home))
+    result = qloop_run(inbox, home, project, overrides)
     assert result.returncode == 0, result.stdout + result.stderr
     (home / "summary.txt").write_text(result.stdout, encoding="utf-8")
     return home
 
 
 @pytest.fixture(scope="module")
-def homes(tmp_path_factory):
-    plain = run_pipeline(tmp_path_factory.mktemp("targets-plain"), HEADER)
-    overridden = run_pipeline(tmp_path_factory.mktemp("targets-override"), OVERRIDES)
+def project(tmp_path_factory) -> Path:
+    """The project with every KPI's min_volume 1 (its override seed as the repository's)."""
+    return project_copy(tmp_path_factory.mktemp("targets-dbt") / "dbt", min_volume=1)
+
+
+@pytest.fixture(scope="module")
+def overrides(tmp_path_factory) -> Path:
+    return overrides_folder(tmp_path_factory.mktemp("targets-overrides"), OVERRIDES)
+
+
+@pytest.fixture(scope="module")
+def homes(project, overrides, tmp_path_factory):
+    plain = run_pipeline(project, tmp_path_factory.mktemp("targets-plain"), None)
+    overridden = run_pipeline(project, tmp_path_factory.mktemp("targets-override"), overrides)
     return plain, overridden
 
 
@@ -83,7 +92,7 @@ def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def issue_pairs(home: Path) -> set[tuple[str, str]]:
-    result = qloop_with(DBT_PROJECT_DIR, "issues", "list", "--json", "--home", str(home))
+    result = qloop("issues", "list", "--json", "--home", str(home))
     assert result.returncode == 0, result.stderr
     return {(i["kpi_code"], i["region_code"]) for i in json.loads(result.stdout)}
 
@@ -94,13 +103,56 @@ def signals(home: Path, kpi: str, region: str) -> set[tuple[str, str]]:
               "where kpi_code = ? and region_code = ?", [kpi, region])}
 
 
-def test_the_run_summary_says_which_overrides_judged(homes):
+def test_the_run_summary_says_which_overrides_judged(homes, project, overrides):
     plain, overridden = homes
-    assert (f"Per-scope targets: 0 override row(s) from {plain.parent}/dbt/seeds/"
-            "kpi_target_overrides.csv (none: every region is judged by the catalog)"
+    assert (f"Per-scope targets: 0 override row(s) from "
+            f"{project / 'target_overrides' / OVERRIDES_FILE} "
+            "(none: every region is judged by the catalog)"
             in (plain / "summary.txt").read_text(encoding="utf-8"))
-    assert (f"Per-scope targets: 4 override row(s) from {overridden.parent}/dbt/seeds/"
-            "kpi_target_overrides.csv\n" in (overridden / "summary.txt").read_text(encoding="utf-8"))
+    assert (f"Per-scope targets: 4 override row(s) from {overrides / OVERRIDES_FILE}\n"
+            in (overridden / "summary.txt").read_text(encoding="utf-8"))
+
+
+def _run_id(result: subprocess.CompletedProcess) -> str:
+    return Path(result.stdout.strip().splitlines()[-1].split()[-1]).name.removesuffix(".log")
+
+
+def test_other_overrides_on_a_built_home_rebuild_what_they_judge(homes, project, overrides,
+                                                                 tmp_path):
+    """The plain home run again by the overrides: dbt sees the seed's new contents (its
+    state comparison), so the run rebuilds the seed and everything below it in full; the
+    KPI marts then equal those of the home built by the overrides from the start (the
+    drill-down is incremental: without the rebuild its days would keep the catalog's
+    targets). A run by the same overrides again rebuilds nothing in full."""
+    plain, overridden = homes
+    home = tmp_path / "home"
+    shutil.copytree(plain, home, ignore=shutil.ignore_patterns("*.wal", "*.migrate.lock"))
+    result = qloop_run(plain.parent / "inbox", home, project, overrides)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rebuilt = json.loads((home / "runs" / f"{_run_id(result)}.qualityloop_dbt_models.changed"
+                                           ".run_results.json").read_text())
+    assert rebuilt["args"]["full_refresh"] is True
+    assert {"seed.qualityloop.kpi_target_overrides", "model.qualityloop.int_kpi_scope_targets",
+            "model.qualityloop.fct_kpi_drilldown", "model.qualityloop.fct_kpi_values"} <= {
+        r["unique_id"] for r in rebuilt["results"]}
+    for table, columns in (("fct_kpi_values", "*"),
+                           ("fct_kpi_drilldown", "* exclude (_loaded_through, _as_of_at)")):
+        every_row = f"select {columns} from {table} order by all"
+        assert query(home, every_row) == query(overridden, every_row), table
+    again = qloop_run(plain.parent / "inbox", home, project, overrides)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not (home / "runs" / f"{_run_id(again)}.qualityloop_dbt_models.changed"
+                                 ".run_results.json").exists()
+
+
+def test_a_folder_without_the_overrides_file_is_refused_before_the_run(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    result = qloop_run(tmp_path / "inbox", tmp_path / "home", overrides=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"qloop run: no {OVERRIDES_FILE} in {tmp_path} (QLOOP_TARGET_OVERRIDES: the folder "
+        "of the per-scope targets)")
+    assert not (tmp_path / "home" / "warehouse.duckdb").exists()
 
 
 def test_a_day_red_by_the_catalog_but_not_by_the_override_opens_no_issue(homes):
@@ -188,20 +240,17 @@ def test_the_group_snapshot_is_byte_identical_with_or_without_overrides(homes):
 
 
 def test_a_bad_override_fails_the_build_with_its_reason(tmp_path):
-    bad = HEADER + (
+    bad = overrides_folder(tmp_path / "bad", HEADER + (
         "K05,store_level,flagship,,2026-10-01,0.97,0.95,not a scope of K05\n"
         "K08,city,NJ,,2026-10-01,0.06,0.04,down KPI with red below target\n"
         "K12,city,WX,,2026-10-01,0.90,0.85,\n"  # allowed, but without its reason
-    )
-    project = project_with_overrides(tmp_path / "dbt", bad)
-    env = dict(os.environ, DO_NOT_TRACK="1", QLOOP_WAREHOUSE=str(tmp_path / "w.duckdb"),
-               DBT_TARGET_PATH=str(tmp_path / "target"))
-    seeded = subprocess.run([DBT, "seed", "--profiles-dir", "."], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=300)
+    ))
+    # the repository's project, by the folder, as `qloop run` would build it
+    where = {"warehouse": tmp_path / "w.duckdb", "target": tmp_path / "target",
+             "overrides": bad, "timeout": 300}
+    seeded = dbt("seed", **where)
     assert seeded.returncode == 0, seeded.stdout
-    tested = subprocess.run([DBT, "test", "--profiles-dir", ".", "--select",
-                             "kpi_target_overrides", "--store-failures"],
-                            cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    tested = dbt("test", "--select", "kpi_target_overrides", "--store-failures", **where)
     assert tested.returncode != 0
     assert "Failure in test kpi_target_overrides_scope_is_allowed" in tested.stdout
     assert "Failure in test kpi_target_overrides_keep_direction" in tested.stdout

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# The dbt project the pipeline builds: the repository's, unless QLOOP_DBT_PROJECT names a
-# copy of it with other rows in seeds/kpi_target_overrides.csv (lib/dbt_project_copy.py:
-# the demo's and the tests' per-scope targets).
-# Read once at import: a process builds one project.
+# The dbt project the pipeline builds: the repository's, unless QLOOP_DBT_PROJECT names
+# another (a deployment's fork of it). Read once at import: a process builds one project.
 DBT_PROJECT_ENV = "QLOOP_DBT_PROJECT"
 DBT_PROJECT_DIR = Path(os.environ.get(DBT_PROJECT_ENV) or PROJECT_ROOT / "dbt").resolve()
+# The folder of the per-scope targets' seed (kpi_target_overrides.csv): the project's
+# target_overrides/ (shipped empty) unless QLOOP_TARGET_OVERRIDES names another; dbt reads
+# the same variable (seed-paths in dbt_project.yml).
+TARGET_OVERRIDES_ENV = "QLOOP_TARGET_OVERRIDES"
+OVERRIDES_FILE = "kpi_target_overrides.csv"
+DEMO_TARGET_OVERRIDES = PROJECT_ROOT / "data" / "demo"
 DEFAULT_INBOX = PROJECT_ROOT / "data" / "sample"
 DEFAULT_HOME = PROJECT_ROOT / ".qloop"
 
@@ -120,3 +124,10 @@ def prepare_home(settings: Settings) -> None:
     current = dagster_yaml.read_text() if dagster_yaml.exists() else None
     if current is None or current in EARLIER_DAGSTER_YAMLS:
         dagster_yaml.write_text(DAGSTER_YAML)
+
+
+def target_overrides_file() -> Path:
+    """The kpi_target_overrides.csv the pipeline's dbt builds the seed from (a relative
+    folder is the dbt project's, as dbt reads it; the CLI makes it absolute first)."""
+    folder = os.environ.get(TARGET_OVERRIDES_ENV) or "target_overrides"
+    return (DBT_PROJECT_DIR / folder / OVERRIDES_FILE).resolve()

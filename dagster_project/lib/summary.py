@@ -9,8 +9,7 @@ from pathlib import Path
 import duckdb
 
 from .ingest import FileResult
-from .dbt_project_copy import OVERRIDES_SEED, demo_project_path
-from .settings import DBT_PROJECT_DIR, DBT_PROJECT_ENV, Settings
+from .settings import Settings, target_overrides_file
 from .snapshot import snapshot_paths
 
 # How many red KPI rows of the latest day to name one by one.
@@ -104,19 +103,14 @@ def render_quality(quality_report: Path, publication_report: Path | None) -> lis
     return out
 
 
-def render_scope_targets(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Which per-scope targets judged this run, and from which dbt project: a home built by
-    `make demo` run without its project silently loses the demo's overrides otherwise."""
+def render_scope_targets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """How many per-scope targets judged this run, and from which file (the demo's folder
+    or the deployment's is named by QLOOP_TARGET_OVERRIDES)."""
     if not _table_exists(con, "kpi_target_overrides"):
         return []
     rows = con.execute("select count(*) from kpi_target_overrides").fetchone()[0]
-    line = f"Per-scope targets: {rows} override row(s) from {DBT_PROJECT_DIR / OVERRIDES_SEED}"
-    out = [line if rows else line + " (none: every region is judged by the catalog)"]
-    demo = demo_project_path(settings.home)
-    if demo.is_dir() and DBT_PROJECT_DIR != demo.resolve():
-        out.append(f"  note: this home has the demo's dbt project; to judge by its overrides, "
-                   f"run with {DBT_PROJECT_ENV}={demo}")
-    return out
+    line = f"Per-scope targets: {rows} override row(s) from {target_overrides_file()}"
+    return [line if rows else line + " (none: every region is judged by the catalog)"]
 
 
 def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], settings: Settings,
@@ -171,7 +165,7 @@ def render_summary(con: duckdb.DuckDBPyConnection, results: list[FileResult], se
         if len(reds) > RED_ROWS_LISTED:
             out.append(f"    ... and {len(reds) - RED_ROWS_LISTED} more red rows")
 
-    out += render_scope_targets(con, settings)
+    out += render_scope_targets(con)
     if remediation_report is not None and remediation_report.exists():
         out += render_issues(remediation_report)
     out += render_post_evaluation(con)
