@@ -27,8 +27,10 @@ def _run_results(home: Path, run_id: str, name: str = "") -> dict:
 
 
 def _ran(results: dict) -> set[str]:
-    """The models, seeds and tests an invocation ran (not its on-run-start hooks)."""
-    return {r["unique_id"] for r in results["results"] if not r["unique_id"].startswith("operation.")}
+    """The models, seeds and tests an invocation ran (not its on-run-start hooks nor the
+    exposures dbt build lists, which run nothing)."""
+    return {r["unique_id"] for r in results["results"]
+            if r["unique_id"].split(".")[0] in ("model", "seed", "test")}
 
 
 def _run_id(result) -> str:

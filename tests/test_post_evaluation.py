@@ -28,6 +28,7 @@ import dagster as dg
 import pytest
 from openpyxl import load_workbook
 
+from dagster_project.lib.publish import BOARD_TABLES
 from dagster_project.lib.remediation.loop import open_workflow
 from dagster_project.lib.remediation.post_evaluation import COLUMN_KEYS, LOG_TABLE
 from dagster_project.lib.warehouse import connect
@@ -249,14 +250,15 @@ def test_a_failed_mail_is_sent_again_with_the_next_run(post_evaluation_story, tm
     assert again.notified == 0 and received == 1
 
 
-def test_the_action_step_runs_after_the_mart_and_before_the_board_copy():
+def test_the_action_step_runs_after_the_mart_in_the_pipeline_job():
     from dagster_project.definitions import PIPELINE_JOB, defs
 
     graph = defs.resolve_asset_graph()
     key = dg.AssetKey(LOG_TABLE)
     assert {k.to_user_string() for k in graph.get(key).parent_keys} == {
         "fct_change_post_evaluation"}
-    assert dg.AssetKey("board_copy") in graph.get(key).child_keys
+    # the board reads the issues it opens from the issue store, not from a published copy
+    assert LOG_TABLE not in BOARD_TABLES
     mart = graph.get(dg.AssetKey("fct_change_post_evaluation"))
     assert mart.group_name == "remediation"
     assert {"stg_remediation__changes", "stg_remediation__change_scopes",
