@@ -245,6 +245,10 @@ def test_permission_matrix(action, user, state, states_env, templates):
     before = env.snapshot()
     row = env.row(issue_id)
     assert row["state"] == state and row["owner_department"] == "CHANNEL"
+    # what the board offers is what the service allows
+    offered = env.wf.allowed_actions(issue_id, user)
+    assert set(offered) <= set(ACTION_NAMES)
+    assert (action in offered) == (state in states and user in who)
     if state in states and user in who:
         view = call(env.wf, action, issue_id, user, env.today)
         expected_state = TO_STATE[action] or state
@@ -276,32 +280,8 @@ def test_permission_matrix(action, user, state, states_env, templates):
         assert env.snapshot() == before
 
 
-@pytest.mark.parametrize("state", STATES)
-@pytest.mark.parametrize("user", ROLE_USERS)
-def test_allowed_actions_agree_with_matrix(user, state, states_env, templates):
-    issue_id = templates.ids[state]
-    expected = {a for a, (states, who) in ALLOWED.items() if state in states and user in who}
-    assert set(states_env.wf.allowed_actions(issue_id, user)) == expected
-
-
-def test_pure_rules_agree_with_matrix():
-    actors = {QM: Actor(QM, "quality_manager"), OWNER: Actor(OWNER, "department_owner", "CHANNEL"),
-              OTHER: Actor(OTHER, "department_owner", "HOTLINE"), VIEWER: Actor(VIEWER, "viewer")}
-    checked = 0
-    for action, (states, who) in ALLOWED.items():
-        for state in STATES:
-            for name, actor in actors.items():
-                allowed = state in states and name in who
-                assert (action in rules.allowed_actions(actor, state, "CHANNEL")) == allowed
-                if allowed:
-                    rules.check_allowed(action, actor, state, "CHANNEL")
-                else:
-                    with pytest.raises(PermissionRefused if name not in who
-                                       else InvalidTransition):
-                        rules.check_allowed(action, actor, state, "CHANNEL")
-                checked += 1
-    assert checked == 6 * 8 * 4
-    # The system's transitions are not user actions
+def test_the_matrix_names_every_user_action():
+    # the system's transitions (verify, reopen, ...) are not user actions
     assert set(rules.ACTIONS) == set(ACTION_NAMES)
 
 
