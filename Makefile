@@ -41,9 +41,9 @@ test-fast: setup
 # The pipeline on the sample, demo users move some of the detected issues along and
 # register changes, the next run picks that up (the register's post-evaluation, closed
 # issues' satisfaction), then the board (and the Dagster UI beside it) are served until Ctrl-C.
-# The demo judges by the per-scope targets of data/demo/kpi_target_overrides.csv (the
-# project's own, dbt/target_overrides/, the deployment's table, ships empty).
-DEMO_TARGETS := QLOOP_TARGET_OVERRIDES=$(CURDIR)/data/demo
+# The demo judges by the per-scope targets of dbt/target_overrides/demo/ (the deployment's
+# set, dbt/target_overrides/deployment/, ships empty).
+DEMO_TARGETS := QLOOP_TARGET_OVERRIDES=demo
 demo: setup
 	$(DEMO_TARGETS) $(BIN)/qloop run --inbox data/sample --home .qloop
 	$(BIN)/qloop demo-story --home .qloop

@@ -19,7 +19,9 @@ import click
 
 from . import cli_changes, cli_hotspots, cli_loop
 from .cli_common import DAY, INBOX_HELP, configure, home_option, root_home_option
-from .lib.settings import TARGET_OVERRIDES_ENV, Settings, target_overrides_file
+from .lib.settings import (
+    TARGET_OVERRIDES_ENV, Settings, target_overrides_set, target_overrides_sets,
+)
 
 # Dagster's console log goes to the run's log file (below), from INFO up: the terminal
 # shows the summary, or one line saying which step failed and why.
@@ -58,10 +60,10 @@ def _run(inbox: str | None, full_refresh: bool = False,
     if not settings.inbox.is_dir():
         print(f"{command}: inbox {settings.inbox} is not a folder", file=sys.stderr)
         return 2
-    overrides = target_overrides_file()
-    if not overrides.is_file():
-        print(f"{command}: no {overrides.name} in {overrides.parent} "
-              f"({TARGET_OVERRIDES_ENV}: the folder of the per-scope targets)", file=sys.stderr)
+    if target_overrides_set() not in target_overrides_sets():
+        print(f"{command}: no set of per-scope targets named '{target_overrides_set()}' "
+              f"({TARGET_OVERRIDES_ENV}; the project has: "
+              f"{', '.join(target_overrides_sets())})", file=sys.stderr)
         return 2
     try:
         run_config = {**RUN_LOG, **_backfill_config(backfill)}

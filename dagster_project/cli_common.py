@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from .lib.settings import HOME_ENV, INBOX_ENV, TARGET_OVERRIDES_ENV, Settings, prepare_home
+from .lib.settings import HOME_ENV, INBOX_ENV, Settings, prepare_home
 
 REFUSED = 1
 HOME_HELP = f"warehouse, exports, issue store and run storage (env {HOME_ENV}; default .qloop)"
@@ -55,9 +55,6 @@ def configure(inbox: str | None = None) -> Settings:
         os.environ[HOME_ENV] = str(Path(home).resolve())
     if inbox:
         os.environ[INBOX_ENV] = str(Path(inbox).resolve())
-    # A folder named on the command line is the caller's, not the dbt project's.
-    if os.environ.get(TARGET_OVERRIDES_ENV):
-        os.environ[TARGET_OVERRIDES_ENV] = str(Path(os.environ[TARGET_OVERRIDES_ENV]).resolve())
     settings = Settings.from_env()
     prepare_home(settings)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)

@@ -15,7 +15,7 @@ from .qloop_cli import SAMPLE, qloop, qloop_run
 @pytest.fixture(scope="session")
 def sample_home(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """A home folder after `qloop run` on the committed sample (warehouse, issues, exports),
-    as `make demo` runs it: by the demo's per-scope targets (data/demo). Tests that change
+    as `make demo` runs it: by the demo's set of per-scope targets. Tests that change
     it must leave its KPI data as they found it."""
     home = tmp_path_factory.mktemp("sample-home")
     result = qloop_run(SAMPLE, home, overrides=DEMO_TARGET_OVERRIDES)

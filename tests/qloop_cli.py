@@ -88,10 +88,10 @@ def served_board(home: Path, env_extra: dict[str, str] | None = None) -> Iterato
         shutil.rmtree(output.parent, ignore_errors=True)
 
 
-def overrides_env(overrides: Path | None) -> dict[str, str]:
-    """The environment that makes `qloop` judge by the per-scope targets in folder
-    `overrides` (None: the dbt project's own, empty)."""
-    return {TARGET_OVERRIDES_ENV: str(overrides)} if overrides else {}
+def overrides_env(overrides: str | None) -> dict[str, str]:
+    """The environment that makes `qloop` judge by the set of per-scope targets `overrides`
+    (a folder of the dbt project's target_overrides/; None: the deployment's, empty)."""
+    return {TARGET_OVERRIDES_ENV: overrides} if overrides else {}
 
 
 # The sample home and its copies are built as `make demo` builds them: by the demo's targets.
@@ -99,9 +99,9 @@ DEMO_TARGETS = overrides_env(DEMO_TARGET_OVERRIDES)
 
 
 def qloop_run(inbox: Path, home: Path, project: Path | None = None,
-              overrides: Path | None = None) -> subprocess.CompletedProcess:
-    """`qloop run`; on another copy of the dbt project (QLOOP_DBT_PROJECT) and by the
-    per-scope targets of another folder (QLOOP_TARGET_OVERRIDES) when given."""
+              overrides: str | None = None) -> subprocess.CompletedProcess:
+    """`qloop run`; on another copy of the dbt project (QLOOP_DBT_PROJECT) and by another
+    set of per-scope targets (QLOOP_TARGET_OVERRIDES) when given."""
     env_extra = {"QLOOP_DBT_PROJECT": str(project)} if project else {}
     return qloop("run", "--inbox", str(inbox), "--home", str(home),
                  env_extra={**env_extra, **overrides_env(overrides)})
@@ -114,9 +114,9 @@ def redelivered(path: Path) -> None:
 
 
 def dbt(*args: str, warehouse: Path, target: Path, project: Path = DBT_PROJECT_DIR,
-        timeout: int = 600, overrides: Path | None = None) -> subprocess.CompletedProcess:
+        timeout: int = 600, overrides: str | None = None) -> subprocess.CompletedProcess:
     """`dbt <args>` of `project` over one warehouse file, with its own target folder (by
-    the per-scope targets of folder `overrides`, when given)."""
+    the set of per-scope targets `overrides`, when given)."""
     env = dict(clean_env(overrides_env(overrides)), DO_NOT_TRACK="1",
                QLOOP_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(target))
     return subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--profiles-dir", "."],

@@ -1,6 +1,7 @@
 """Per-scope targets on the KPI detail page: the pure builders, then the
 page through the real server in Debian's chromium, on the sample's board copy, built like
-`make demo` with data/demo/kpi_target_overrides.csv, which has (among others) XZ's K12
+`make demo` by the demo's set of per-scope targets (dbt/target_overrides/demo/), which has
+(among others) XZ's K12
 target 0.85 / 0.80 and K13 target 0.92 / 0.87 from 2026-10-15, K13 in rural districts of XZ 0.85 / 0.80 from 2026-10-15, and
 K01 flagship stores 0.95 / 0.90 from 2026-09-01. Expected values are read from the board
 copy with our own SQL."""

@@ -2,7 +2,7 @@
 
 Which issues detection must open is computed here independently, from the group snapshot
 file (day and month statuses, against the catalog's targets) and the demo's per-scope
-targets data/demo/kpi_target_overrides.csv, which the sample home is built with (a
+targets dbt/target_overrides/demo/kpi_target_overrides.csv, which the sample home is built with (a
 city's own target replaces the catalog's for detection; XZ's K12 and K13 are looser from
 2026-10-15), with the rules of closed-loop.md
 section 1.
@@ -22,7 +22,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project.lib.remediation.reference import departments, kpi_catalog
-from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, OVERRIDES_FILE
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, target_overrides_file
 
 from .qloop_cli import SAMPLE, qloop, qloop_run
 
@@ -40,7 +40,7 @@ def city_overrides() -> dict[tuple[str, str], list[tuple[date, Fraction, Fractio
     first, from the demo's overrides (the sample home is built as `make demo` builds it). Finer scopes (store level, area type, skill group) never judge a
     city's value; month KPIs have no override in the sample (this helper judges days only)."""
     versions: dict[tuple[str, str], list] = defaultdict(list)
-    with open(DEMO_TARGET_OVERRIDES / OVERRIDES_FILE, encoding="utf-8") as f:
+    with open(target_overrides_file(DEMO_TARGET_OVERRIDES), encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["scope_type"] == "city":
                 assert kpi_catalog()[r["kpi_code"]].grain == "day", r

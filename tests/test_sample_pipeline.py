@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, OVERRIDES_FILE
+from dagster_project.lib.settings import DEMO_TARGET_OVERRIDES, target_overrides_file
 from dagster_project.lib.warehouse import connect
 from tools.sample_data import generate
 
@@ -139,9 +139,9 @@ def test_snapshot_is_named_after_the_latest_business_date(sample_run):
 
 
 def test_the_sample_home_is_judged_by_the_demos_overrides(sample_run):
-    """Built like `make demo`: by the demo's per-scope targets (data/demo)."""
+    """Built like `make demo`: by the demo's set of per-scope targets."""
     _, _, stdout = sample_run
-    demo = DEMO_TARGET_OVERRIDES / OVERRIDES_FILE
+    demo = target_overrides_file(DEMO_TARGET_OVERRIDES)
     demo_rows = len(demo.read_text(encoding="utf-8").splitlines()) - 1
     assert demo_rows > 0
     assert f"Per-scope targets: {demo_rows} override row(s) from {demo}\n" in stdout

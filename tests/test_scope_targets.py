@@ -1,11 +1,11 @@
-"""Per-scope targets (issue 7, item 1) through the real pipeline on the hand-made KPI fixture.
+"""Per-scope targets through the real pipeline on the hand-made KPI fixture.
 
-`qloop run` twice on the same inbox (tests/kpi_fixture.py): once by the project's override
-seed, empty as the repository ships it (every region judged by the catalog, as
-closed-loop.md says), once by the overrides below, in a folder named by
-QLOOP_TARGET_OVERRIDES. The fixture has a few records a day, below every KPI's minimum
-volume, so both runs build a copy of the dbt project (QLOOP_DBT_PROJECT) whose catalog
-judges from one record on (min_volume 1): the targets, not the volume, decide here.
+`qloop run` twice on the same inbox (tests/kpi_fixture.py): once by the deployment's set of
+overrides, empty as the repository ships it (every region judged by the catalog, as
+closed-loop.md says), once by the overrides below, a set named by QLOOP_TARGET_OVERRIDES.
+The fixture has a few records a day, below every KPI's minimum volume, so both runs build a
+copy of the dbt project (QLOOP_DBT_PROJECT) whose catalog judges from one record on
+(min_volume 1): the targets, not the volume, decide here.
 T = 2026-10-04 (latest daily file 2026-10-03).
 Values from the fixture (worked out there):
 - K12 NJ 2026-10-01: 2/4 = 0.50, red by the catalog (0.90 / 0.85). The NJ override
@@ -47,16 +47,18 @@ OVERRIDES = HEADER + (
 SNAPSHOT = "kpi_snapshot_20261003.csv"
 
 
-def overrides_folder(folder: Path, rows: str) -> Path:
-    """A folder of per-scope targets (QLOOP_TARGET_OVERRIDES) holding these rows."""
+def add_overrides(project: Path, name: str, rows: str) -> str:
+    """A set of per-scope targets holding these rows in the project (copy): its name, for
+    QLOOP_TARGET_OVERRIDES."""
+    folder = project / "target_overrides" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / OVERRIDES_FILE).write_text(rows, encoding="utf-8")
-    return folder
+    return name
 
 
-def run_pipeline(project: Path, root: Path, overrides: Path | None) -> Path:
-    """The pipeline on the fixture inbox in a fresh home under `root`, by these overrides
-    (None: the project's own seed, header only)."""
+def run_pipeline(project: Path, root: Path, overrides: str | None) -> Path:
+    """The pipeline on the fixture inbox in a fresh home under `root`, by this set of
+    overrides (None: the deployment's, header only)."""
     inbox, home = root / "inbox", root / "home"
     build_inbox(inbox)
     result = qloop_run(inbox, home, project, overrides)
@@ -67,13 +69,16 @@ def run_pipeline(project: Path, root: Path, overrides: Path | None) -> Path:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """The project with every KPI's min_volume 1 (its override seed as the repository's)."""
-    return project_copy(tmp_path_factory.mktemp("targets-dbt") / "dbt", min_volume=1)
+    """The project with every KPI's min_volume 1 and the set `fixture` of the overrides
+    below (the deployment's set as the repository ships it)."""
+    project = project_copy(tmp_path_factory.mktemp("targets-dbt") / "dbt", min_volume=1)
+    add_overrides(project, "fixture", OVERRIDES)
+    return project
 
 
 @pytest.fixture(scope="module")
-def overrides(tmp_path_factory) -> Path:
-    return overrides_folder(tmp_path_factory.mktemp("targets-overrides"), OVERRIDES)
+def overrides(project) -> str:
+    return "fixture"
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +111,11 @@ def signals(home: Path, kpi: str, region: str) -> set[tuple[str, str]]:
 def test_the_run_summary_says_which_overrides_judged(homes, project, overrides):
     plain, overridden = homes
     assert (f"Per-scope targets: 0 override row(s) from "
-            f"{project / 'target_overrides' / OVERRIDES_FILE} "
+            f"{project / 'target_overrides' / 'deployment' / OVERRIDES_FILE} "
             "(none: every region is judged by the catalog)"
             in (plain / "summary.txt").read_text(encoding="utf-8"))
-    assert (f"Per-scope targets: 4 override row(s) from {overrides / OVERRIDES_FILE}\n"
+    assert (f"Per-scope targets: 4 override row(s) from "
+            f"{project / 'target_overrides' / overrides / OVERRIDES_FILE}\n"
             in (overridden / "summary.txt").read_text(encoding="utf-8"))
 
 
@@ -145,13 +151,14 @@ def test_other_overrides_on_a_built_home_rebuild_what_they_judge(homes, project,
                                  ".run_results.json").exists()
 
 
-def test_a_folder_without_the_overrides_file_is_refused_before_the_run(tmp_path):
+@pytest.mark.parametrize("name", ["no_such_set", "../seeds"])
+def test_a_set_the_project_does_not_hold_is_refused_before_the_run(tmp_path, name):
     (tmp_path / "inbox").mkdir()
-    result = qloop_run(tmp_path / "inbox", tmp_path / "home", overrides=tmp_path)
+    result = qloop_run(tmp_path / "inbox", tmp_path / "home", overrides=name)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"qloop run: no {OVERRIDES_FILE} in {tmp_path} (QLOOP_TARGET_OVERRIDES: the folder "
-        "of the per-scope targets)")
+        f"qloop run: no set of per-scope targets named '{name}' (QLOOP_TARGET_OVERRIDES; "
+        "the project has: demo, deployment)")
     assert not (tmp_path / "home" / "warehouse.duckdb").exists()
 
 
@@ -240,14 +247,14 @@ def test_the_group_snapshot_is_byte_identical_with_or_without_overrides(homes):
 
 
 def test_a_bad_override_fails_the_build_with_its_reason(tmp_path):
-    bad = overrides_folder(tmp_path / "bad", HEADER + (
+    project = project_copy(tmp_path / "dbt")
+    bad = add_overrides(project, "bad", HEADER + (
         "K05,store_level,flagship,,2026-10-01,0.97,0.95,not a scope of K05\n"
         "K08,city,NJ,,2026-10-01,0.06,0.04,down KPI with red below target\n"
         "K12,city,WX,,2026-10-01,0.90,0.85,\n"  # allowed, but without its reason
     ))
-    # the repository's project, by the folder, as `qloop run` would build it
     where = {"warehouse": tmp_path / "w.duckdb", "target": tmp_path / "target",
-             "overrides": bad, "timeout": 300}
+             "project": project, "overrides": bad, "timeout": 300}
     seeded = dbt("seed", **where)
     assert seeded.returncode == 0, seeded.stdout
     tested = dbt("test", "--select", "kpi_target_overrides", "--store-failures", **where)

@@ -11,12 +11,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # another (a deployment's fork of it). Read once at import: a process builds one project.
 DBT_PROJECT_ENV = "QLOOP_DBT_PROJECT"
 DBT_PROJECT_DIR = Path(os.environ.get(DBT_PROJECT_ENV) or PROJECT_ROOT / "dbt").resolve()
-# The folder of the per-scope targets' seed (kpi_target_overrides.csv): the project's
-# target_overrides/ (shipped empty) unless QLOOP_TARGET_OVERRIDES names another; dbt reads
-# the same variable (seed-paths in dbt_project.yml).
+# The set of per-scope targets a run judges by: a folder of the dbt project's
+# target_overrides/ holding kpi_target_overrides.csv, `deployment` (shipped empty) unless
+# QLOOP_TARGET_OVERRIDES names another; dbt reads the same variable (seed-paths).
 TARGET_OVERRIDES_ENV = "QLOOP_TARGET_OVERRIDES"
+DEFAULT_TARGET_OVERRIDES, DEMO_TARGET_OVERRIDES = "deployment", "demo"
 OVERRIDES_FILE = "kpi_target_overrides.csv"
-DEMO_TARGET_OVERRIDES = PROJECT_ROOT / "data" / "demo"
 DEFAULT_INBOX = PROJECT_ROOT / "data" / "sample"
 DEFAULT_HOME = PROJECT_ROOT / ".qloop"
 
@@ -126,8 +126,16 @@ def prepare_home(settings: Settings) -> None:
         dagster_yaml.write_text(DAGSTER_YAML)
 
 
-def target_overrides_file() -> Path:
-    """The kpi_target_overrides.csv the pipeline's dbt builds the seed from (a relative
-    folder is the dbt project's, as dbt reads it; the CLI makes it absolute first)."""
-    folder = os.environ.get(TARGET_OVERRIDES_ENV) or "target_overrides"
-    return (DBT_PROJECT_DIR / folder / OVERRIDES_FILE).resolve()
+def target_overrides_set() -> str:
+    return os.environ.get(TARGET_OVERRIDES_ENV) or DEFAULT_TARGET_OVERRIDES
+
+
+def target_overrides_file(name: str | None = None) -> Path:
+    """The kpi_target_overrides.csv of set `name` (default: the one this process runs by)."""
+    return DBT_PROJECT_DIR / "target_overrides" / (name or target_overrides_set()) / OVERRIDES_FILE
+
+
+def target_overrides_sets() -> list[str]:
+    """The sets the project holds."""
+    return sorted(p.parent.name for p in (DBT_PROJECT_DIR / "target_overrides").glob(
+        f"*/{OVERRIDES_FILE}"))

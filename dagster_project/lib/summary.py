@@ -104,8 +104,8 @@ def render_quality(quality_report: Path, publication_report: Path | None) -> lis
 
 
 def render_scope_targets(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """How many per-scope targets judged this run, and from which file (the demo's folder
-    or the deployment's is named by QLOOP_TARGET_OVERRIDES)."""
+    """How many per-scope targets judged this run, and from which file (the set named by
+    QLOOP_TARGET_OVERRIDES: the deployment's, the demo's)."""
     if not _table_exists(con, "kpi_target_overrides"):
         return []
     rows = con.execute("select count(*) from kpi_target_overrides").fetchone()[0]
