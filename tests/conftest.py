@@ -133,8 +133,9 @@ def post_evaluation_story(tmp_path_factory):
 # test` and CI run everything. A new module that runs the pipeline belongs here.
 SLOW_MODULES = frozenset({
     "test_bad_values", "test_board_auth", "test_board_bad_requests", "test_board_change_pages",
-    "test_board_hotspots", "test_board_issue_pages", "test_board_kpi_pages", "test_board_low_volume",
-    "test_board_post_evaluation", "test_board_scope_targets", "test_cli", "test_cli_changes",
+    "test_board_hotspots", "test_board_issue_pages", "test_board_kpi_pages",
+    "test_board_low_volume", "test_board_post_evaluation", "test_board_scope_targets",
+    "test_cli", "test_cli_changes",
     "test_dbt_project", "test_dbt_state", "test_hotspots_cli", "test_incremental",
     "test_incremental_call_days", "test_issue_satisfaction", "test_pipeline_kpis",
     "test_post_evaluation", "test_quality_corpus", "test_quality_suites",
