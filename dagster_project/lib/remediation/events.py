@@ -22,19 +22,52 @@ from .rules import ConflictError, NotFound
 from .schema import change_events, changes, issue_events, issues
 
 
-def load_issue(conn: sa.Connection, issue_id: int) -> Mapping[str, Any]:
-    issue_id = rules.require_id(issue_id, "issue")
-    row = conn.execute(sa.select(issues).where(issues.c.id == issue_id)).mappings().first()
+# The two kinds of versioned record: their table, their events' table and key, their name.
+_ISSUE = (issues, issue_events, "issue_id", "issue")
+_CHANGE = (changes, change_events, "change_id", "change")
+
+
+def _load(kind: tuple, record_id: int, conn: sa.Connection) -> Mapping[str, Any]:
+    table, _, _, name = kind
+    record_id = rules.require_id(record_id, name)
+    row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
     if row is None:
-        raise NotFound(f"issue {issue_id} does not exist")
+        raise NotFound(f"{name} {record_id} does not exist")
     return row
+
+
+def _event(kind: tuple, conn: sa.Connection, record_id: int, now: datetime, actor: str,
+           action: str, from_state: str | None, to_state: str | None,
+           content: Mapping[str, Any], comment: str | None) -> None:
+    _, events, key, _ = kind
+    append_event(conn, events, key, record_id, now, actor, action, from_state, to_state,
+                 content, comment)
+
+
+def _update(kind: tuple, conn: sa.Connection, row: Mapping[str, Any],
+            content: Mapping[str, Any], actor: str, action: str, now: datetime,
+            comment: str | None) -> None:
+    """`row` with what `content` changes, if nobody changed it since it was read, and its
+    event."""
+    table, _, _, name = kind
+    content = {k: v for k, v in content.items() if row[k] != v}
+    result = conn.execute(
+        table.update().where(table.c.id == row["id"], table.c.version == row["version"])
+        .values(**content, version=row["version"] + 1, updated_at=now, updated_by=actor))
+    if result.rowcount != 1:
+        raise ConflictError(f"{name} {row['id']} was changed by someone else; reload it")
+    _event(kind, conn, row["id"], now, actor, action, row["state"],
+           content.get("state", row["state"]), content, comment)
+
+
+def load_issue(conn: sa.Connection, issue_id: int) -> Mapping[str, Any]:
+    return _load(_ISSUE, issue_id, conn)
 
 
 def issue_event(conn: sa.Connection, issue_id: int, now: datetime, actor: str, action: str,
                 from_state: str | None, to_state: str | None, content: Mapping[str, Any],
                 comment: str | None) -> None:
-    append_event(conn, issue_events, "issue_id", issue_id, now, actor, action,
-                 from_state, to_state, content, comment)
+    _event(_ISSUE, conn, issue_id, now, actor, action, from_state, to_state, content, comment)
 
 
 def update_issue(conn: sa.Connection, row: Mapping[str, Any], content: Mapping[str, Any],
@@ -42,42 +75,22 @@ def update_issue(conn: sa.Connection, row: Mapping[str, Any], content: Mapping[s
                  ) -> Mapping[str, Any]:
     """The issue `row` with what `content` changes, if nobody changed it since it was read;
     its event; the issue as it is now."""
-    content = {k: v for k, v in content.items() if row[k] != v}
-    result = conn.execute(
-        issues.update()
-        .where(issues.c.id == row["id"], issues.c.version == row["version"])
-        .values(**content, version=row["version"] + 1, updated_at=now, updated_by=actor))
-    if result.rowcount != 1:
-        raise ConflictError(f"issue {row['id']} was changed by someone else; reload it")
-    issue_event(conn, row["id"], now, actor, action, row["state"],
-                content.get("state", row["state"]), content, comment)
+    _update(_ISSUE, conn, row, content, actor, action, now, comment)
     return load_issue(conn, row["id"])
 
 
 def load_change(conn: sa.Connection, change_id: int) -> Mapping[str, Any]:
-    change_id = rules.require_id(change_id, "change")
-    row = conn.execute(sa.select(changes).where(changes.c.id == change_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"change {change_id} does not exist")
-    return row
+    return _load(_CHANGE, change_id, conn)
 
 
 def change_event(conn: sa.Connection, change_id: int, now: datetime, actor: str, action: str,
                  from_state: str | None, to_state: str | None, content: Mapping[str, Any],
                  comment: str | None) -> None:
-    append_event(conn, change_events, "change_id", change_id, now, actor, action,
-                 from_state, to_state, content, comment)
+    _event(_CHANGE, conn, change_id, now, actor, action, from_state, to_state, content, comment)
 
 
 def update_change(conn: sa.Connection, row: Mapping[str, Any], content: Mapping[str, Any],
                   actor: str, action: str, now: datetime, comment: str | None = None) -> None:
     """The change `row` with what `content` changes, if nobody changed it since it was
     read, and its event."""
-    content = {k: v for k, v in content.items() if row[k] != v}
-    result = conn.execute(
-        changes.update().where(changes.c.id == row["id"], changes.c.version == row["version"])
-        .values(**content, version=row["version"] + 1, updated_at=now, updated_by=actor))
-    if result.rowcount != 1:
-        raise ConflictError(f"change {row['id']} was changed by someone else; reload it")
-    change_event(conn, row["id"], now, actor, action, row["state"],
-                 content.get("state", row["state"]), content, comment)
+    _update(_CHANGE, conn, row, content, actor, action, now, comment)
