@@ -10,6 +10,7 @@ import dagster as dg
 
 from dagster_project.definitions import defs
 from dagster_project.defs.transform.dbt import dbt_project
+from dagster_project.lib.publish import BOARD_TABLES
 from dagster_project.lib.settings import PROJECT_ROOT
 
 # kpi_catalog.source_system -> the staging folder of that system's extracts
@@ -41,6 +42,12 @@ def test_the_board_exposures_name_exactly_what_the_board_queries():
     queried = _queried_dbt_tables()
     assert "fct_kpi_values" in queried and "fct_hotspots" in queried
     assert exposed == queried
+
+
+def test_the_board_reads_only_consumer_marts_and_all_of_them_are_published():
+    queried = _queried_dbt_tables()
+    assert all(table.startswith(("dim_", "fct_")) for table in BOARD_TABLES), BOARD_TABLES
+    assert queried <= set(BOARD_TABLES)
 
 
 def test_the_board_pages_are_assets_downstream_of_the_marts_they_read():
