@@ -78,14 +78,15 @@ def badge_col(field: str, raw_field: str, header: str, class_name: str, prefix: 
 def data_grid(name: str, columns: list[dict], rows: list[dict[str, Any]], *, file_name: str,
               lang: str | None = None, empty: str | None = None, row_id: str | None = None,
               row_classes: dict[str, str] | None = None,
-              totals: list[dict] | None = None) -> html.Div:
+              totals: list[dict] | None = None, page_size: int = PAGE_SIZE) -> html.Div:
     """A grid with its toolbar (columns, CSV export). `name` is the id of the block (the
     grid's own id is grid_id(name)); empty: the text when there are no rows; row_id: the
     row field that identifies a row (rendered as the row's `row-id`); row_classes: CSS
-    class -> condition on `params.data`; totals: rows pinned below every page."""
+    class -> condition on `params.data`; totals: rows pinned below every page; page_size:
+    rows per page (at most PAGE_SIZE)."""
     options: dict[str, Any] = {
         "theme": {"function": THEME},
-        "pagination": True, "paginationPageSize": PAGE_SIZE,
+        "pagination": True, "paginationPageSize": min(page_size, PAGE_SIZE),
         "paginationPageSizeSelector": False,
         # every row of a page drawn (a page is at most PAGE_SIZE rows), no inner scroll
         "domLayout": "autoHeight", "suppressColumnVirtualisation": True,

@@ -222,6 +222,12 @@ def member_rows(members: pd.DataFrame, unit: str, labels: dict[str, str],
     return found
 
 
+# A KPI page draws several member grids at once (one per drill-down level, the hotline's
+# views): pages of 25 rows kept the field and hotline KPI pages near 1 s in the browser,
+# where pages of 100 took 1.5 s and more (docs/performance.md, "Board").
+MEMBER_PAGE_SIZE = 25
+
+
 def member_grid(members: pd.DataFrame, unit: str, labels: dict[str, str], table_id: str,
                 member_label: str, total: bool = True, catalog_target=None) -> html.Div:
     """A drill-down level in a grid (sorting, filters, pages, CSV), the total pinned below."""
@@ -248,7 +254,7 @@ def member_grid(members: pd.DataFrame, unit: str, labels: dict[str, str], table_
                    "numerator": int(members["numerator"].sum()),
                    "denominator": int(members["denominator"].sum())}]
     return data_grid(table_id, columns, rows, file_name=f"{table_id}.csv", row_id="member_key",
-                     totals=totals)
+                     totals=totals, page_size=MEMBER_PAGE_SIZE)
 
 
 def leaderboard_table(members: list[dict], unit: str, labels: dict[str, str],

@@ -69,6 +69,15 @@ def rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
     return _execute(sql, params, lambda result: result.fetchall())
 
 
+def record(sql: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The query's first row as a dict by column name (None when it has none): a single
+    row needs no DataFrame."""
+    def first(result):
+        found = result.fetchone()
+        return None if found is None else dict(zip((d[0] for d in result.description), found))
+    return _execute(sql, params, first)
+
+
 @contextmanager
 def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor of its own on the published copy, for the library's readers that take a

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from . import frame, rows
+from . import frame, record, rows
 
 # drill-down level -> (column of fct_kpi_drilldown, name expression, join). A fixed map:
 # levels come from the page, never straight into SQL.
@@ -38,13 +38,14 @@ def drill_levels(kpi_code: str) -> tuple[str, ...]:
 
 
 def kpi_info(kpi_code: str) -> dict | None:
-    found = frame("""
-        select c.*, d.department_name_zh, d.department_name_en
+    """The KPI's catalog row (targets as floats) with its department's names."""
+    return record("""
+        select c.* replace (c.target::double as target, c.red_threshold::double as red_threshold),
+               d.department_name_zh, d.department_name_en
         from dim_kpi as c left join dim_departments as d
           on d.department_code = c.owner_department
         where c.kpi_code = $k
     """, {"k": kpi_code})
-    return None if found.empty else found.iloc[0].to_dict()
 
 
 def kpi_codes() -> list[str]:

@@ -412,11 +412,10 @@ def hotline_section(kpi: dict, period_type: str, day: date | None,
 
 # -- the page -----------------------------------------------------------------------------
 
-def kpi_content(code: str, region: str, period_type: str) -> html.Div:
+def kpi_content(kpi: dict, region: str, period_type: str) -> html.Div:
+    """Everything below the controls, for the KPI's catalog row (data.kpi_info)."""
     lang = language()
-    kpi = data.kpi_info(code)
-    if kpi is None:
-        return empty_state(t("unknown_kpi"))
+    code = kpi["kpi_code"]
     if kpi["grain"] == "month":
         period_type = "month"
     day, month = data.latest_periods(code)
@@ -470,7 +469,7 @@ def layout(code: str = "K01", region: str = "JS", period_type: str = "day", **_)
                       className="as-of"),
         ], className="controls"),
         dcc.Store(id="kpi-code", data=code),
-        dcc.Loading(html.Div(kpi_content(code, region, period_type), id="kpi-content")),
+        dcc.Loading(html.Div(kpi_content(kpi, region, period_type), id="kpi-content")),
     ])
 
 
@@ -478,7 +477,8 @@ def layout(code: str = "K01", region: str = "JS", period_type: str = "day", **_)
           Input("kpi-region", "value"), Input("kpi-period-type", "value"),
           State("kpi-code", "data"), prevent_initial_call=True)
 def _update_kpi(region: str, period_type: str, code: str):
-    return kpi_content(code, region, period_type)
+    kpi = data.kpi_info(code)
+    return kpi_content(kpi, region, period_type) if kpi else empty_state(t("unknown_kpi"))
 
 
 def _context(context: dict):
