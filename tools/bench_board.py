@@ -570,10 +570,28 @@ def page_paths(page, recorder: Recorder, base_url: str, kpi_codes: list[str]) ->
              "/hotspots", "/health"])
 
 
-def click_heatmap(page) -> None:
-    """Click the middle of the hotspot heatmap (a cell: plotly answers with clickData)."""
+def heatmap_cell(page) -> tuple[float, float] | None:
+    """Where the hotspot heatmap has a cell that holds a value. Plotly answers a click with
+    clickData only over a point it can hover, and an empty cell (a region without that
+    category) has none: the plot is scanned on a grid, from the middle out, for the first
+    hover label."""
     box = page.locator("#hotspot-heatmap .nsewdrag").first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    steps = (0.5, 0.3, 0.7, 0.1, 0.9, 0.2, 0.8, 0.4, 0.6)
+    for fy in steps:
+        for fx in steps:
+            x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+            page.mouse.move(x, y)
+            page.wait_for_timeout(60)  # plotly throttles hover
+            if page.locator("#hotspot-heatmap .hoverlayer .hovertext").count():
+                return x, y
+    return None
+
+
+def click_at(page, x: float, y: float) -> None:
+    page.mouse.move(x, y)
+    page.wait_for_timeout(60)
+    page.mouse.down()
+    page.mouse.up()
 
 
 def work_controls(page, recorder: Recorder, base_url: str) -> None:
@@ -624,8 +642,27 @@ def work_controls(page, recorder: Recorder, base_url: str) -> None:
     for name in ("department", "verdict"):
         pick_other(page, recorder, f"post-evaluation-{name}", f"post-evaluation {name}")
 
-    # hotspots: the day, the source; a series by source, region and period; a cell of the
-    # heatmap; the next page of complaints
+    # hotspots: a cell of the heatmap (its series); the complaints behind a hotspot, paged
+    # (a top mover's series, until one fills a second page); the day, the source; a series
+    # by source, region and period
+    visit(page, recorder, base_url, "/hotspots", step="controls /hotspots")
+    cell = heatmap_cell(page)
+    if cell:
+        act(page, recorder, "hotspots heatmap cell", lambda: click_at(page, *cell))
+    else:
+        recorder.silent.append("hotspots heatmap cell")
+        print("bench-board: WARNING: the hotspot heatmap has no cell with a value", flush=True)
+    next_page = "#hotspot-complaints-next:not([disabled])"
+    movers = page.eval_on_selector_all(".hotspot-series-link",
+                                       "links => links.map(a => a.getAttribute('href'))")
+    for href in movers[:10]:
+        visit(page, recorder, base_url, href, step="controls /hotspots series")
+        if page.locator(next_page).count():
+            act(page, recorder, "hotspots complaints next", lambda: page.click(next_page))
+            break
+    else:
+        recorder.silent.append("hotspots complaints next")
+        print("bench-board: WARNING: no top mover with a second page of complaints", flush=True)
     visit(page, recorder, base_url, "/hotspots", step="controls /hotspots")
     pick_other(page, recorder, "hotspot-day", "hotspots day")
     act(page, recorder, "hotspots source", lambda: page.click(
@@ -634,10 +671,6 @@ def work_controls(page, recorder: Recorder, base_url: str) -> None:
     pick_other(page, recorder, "hotspot-series-region", "hotspots series region")
     act(page, recorder, "hotspots period", lambda: page.click(
         "#hotspot-period input:not(:checked)"))
-    act(page, recorder, "hotspots heatmap cell", lambda: click_heatmap(page))
-    if page.locator("#hotspot-complaints-next:not([disabled])").count():
-        act(page, recorder, "hotspots complaints next",
-            lambda: page.click("#hotspot-complaints-next"))
 
     # ranking: another month
     visit(page, recorder, base_url, "/ranking", step="controls /ranking")
