@@ -192,6 +192,9 @@ def _table_sums(page, grid: str) -> tuple[int, int]:
 
 def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
     login(page, board_url, "demo_qm")
+    outputs = []  # the outputs of every callback the page asks the server for
+    page.on("request", lambda r: outputs.append(json.loads(r.post_data)["output"])
+            if r.url.endswith("/_dash-update-component") else None)
     page.goto(f"{board_url}/kpi/K02")
     assert _graph_traces(page, "kpi-trend") >= 3      # values, target, red threshold
     assert _graph_traces(page, "kpi-control") >= 5    # UCL, LCL, centre, p, out of control
@@ -230,6 +233,10 @@ def test_kpi_k02_charts_city_breakdown_and_hotline_tabs(page, board_url, db):
     for tab in ("agent", "team", "site", "management"):
         assert page.locator(f"#hotline-tab-{tab}").count() == 1
     assert _graph_traces(page, "hotline-agent-graph") >= 2
+    # the team, site and management views are asked for only when their tab opens
+    lazy = ("hotline-team-content", "hotline-site-content", "hotline-management-content")
+    assert any("hotline-agent-content" in o for o in outputs)
+    assert not [o for o in outputs if any(view in o for view in lazy)]
     page.click("#hotline-tab-team")
     wait_grid(page, "hotline-team-table")
     page.click("#hotline-tab-site")

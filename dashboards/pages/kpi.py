@@ -503,24 +503,32 @@ def _update_agent(agent_id: str, context: dict):
     return agent_view(kpi, agent_id, day)
 
 
-@callback(Output("hotline-team-content", "children"), Input("hotline-team", "value"),
-          State("kpi-context", "data"))
-def _update_team(team_id: str, context: dict):
+# The team, site and management views are built when their tab opens, not with the page:
+# the page's own callbacks (drill-down, agent view) then share the server with nobody.
+
+@callback(Output("hotline-team-content", "children"), Input("hotline-tabs", "value"),
+          Input("hotline-team", "value"), State("kpi-context", "data"),
+          prevent_initial_call=True)
+def _update_team(tab: str, team_id: str, context: dict):
+    if tab != "team":
+        return dash.no_update
     kpi, _, (start, end) = _context(context)
     return team_view(kpi, team_id, start, end)
 
 
-@callback(Output("hotline-site-content", "children"), Input("hotline-site", "value"),
-          State("kpi-context", "data"))
-def _update_site(site_id: str, context: dict):
+@callback(Output("hotline-site-content", "children"), Input("hotline-tabs", "value"),
+          Input("hotline-site", "value"), State("kpi-context", "data"),
+          prevent_initial_call=True)
+def _update_site(tab: str, site_id: str, context: dict):
+    if tab != "site":
+        return dash.no_update
     kpi, _, (start, end) = _context(context)
     return site_view(kpi, site_id, start, end)
 
 
 @callback(Output("hotline-management-content", "children"), Input("hotline-tabs", "value"),
-          State("kpi-context", "data"))
+          State("kpi-context", "data"), prevent_initial_call=True)
 def _update_management(tab: str, context: dict):
-    """Rendered when the management tab is opened (it is the heaviest view)."""
     if tab != "management":
         return dash.no_update
     kpi, _, (start, end) = _context(context)
