@@ -506,30 +506,28 @@ def _update_agent(agent_id: str, context: dict):
 # The team, site and management views are built when their tab opens, not with the page:
 # the page's own callbacks (drill-down, agent view) then share the server with nobody.
 
+def _tab_view(tab: str, view: str, context: dict, build, *member):
+    if tab != view:
+        return dash.no_update
+    kpi, _, (start, end) = _context(context)
+    return build(kpi, *member, start, end)
+
+
 @callback(Output("hotline-team-content", "children"), Input("hotline-tabs", "value"),
           Input("hotline-team", "value"), State("kpi-context", "data"),
           prevent_initial_call=True)
 def _update_team(tab: str, team_id: str, context: dict):
-    if tab != "team":
-        return dash.no_update
-    kpi, _, (start, end) = _context(context)
-    return team_view(kpi, team_id, start, end)
+    return _tab_view(tab, "team", context, team_view, team_id)
 
 
 @callback(Output("hotline-site-content", "children"), Input("hotline-tabs", "value"),
           Input("hotline-site", "value"), State("kpi-context", "data"),
           prevent_initial_call=True)
 def _update_site(tab: str, site_id: str, context: dict):
-    if tab != "site":
-        return dash.no_update
-    kpi, _, (start, end) = _context(context)
-    return site_view(kpi, site_id, start, end)
+    return _tab_view(tab, "site", context, site_view, site_id)
 
 
 @callback(Output("hotline-management-content", "children"), Input("hotline-tabs", "value"),
           State("kpi-context", "data"), prevent_initial_call=True)
 def _update_management(tab: str, context: dict):
-    if tab != "management":
-        return dash.no_update
-    kpi, _, (start, end) = _context(context)
-    return management_view(kpi, start, end)
+    return _tab_view(tab, "management", context, management_view)
