@@ -224,7 +224,7 @@ def member_rows(members: pd.DataFrame, unit: str, labels: dict[str, str],
 
 # A KPI page draws several member grids at once (one per drill-down level, the hotline's
 # views): pages of 25 rows kept the field and hotline KPI pages near 1 s in the browser,
-# where pages of 100 took 1.5 s and more (docs/performance.md, "Board").
+# where pages of 100 took 1.5 s and more (docs/performance.md, "The board's benchmark").
 MEMBER_PAGE_SIZE = 25
 
 
