@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..context import board
-from . import frame, rows
+from . import frame, rows, table_names
 
 REPORT_KINDS = ("ingest", "remediation", "quality")
 
@@ -60,12 +60,7 @@ def check_results() -> pd.DataFrame:
         from fct_quality_suite_results as s left join failed as f using (suite)
         where s.run_id = (select run_id from latest)
         order by s.blocking_failed desc, s.success, s.suite
-    """) if _has_table("fct_quality_suite_results") else pd.DataFrame()
-
-
-def _has_table(name: str) -> bool:
-    return bool(rows("select count(*) from information_schema.tables where table_name = $t",
-                     {"t": name})[0][0])
+    """) if "fct_quality_suite_results" in table_names() else pd.DataFrame()
 
 
 def alerts(last: int = 20) -> list[dict]:

@@ -12,26 +12,23 @@ import pandas as pd
 
 from dagster_project.lib.remediation.hotspots import Hotspot, read_hotspots
 
-from . import cursor, frame, rows
+from . import cursor, frame, once_per_copy, rows, table_names
 
 TREND_DAYS = 56  # eight weeks: the four-week baseline twice over
 COMPLAINTS_PAGE = 10
 PERIOD_TYPES = ("day", "week", "month")
 
 
-def _tables() -> set[str]:
-    return {name for (name,) in rows("select table_name from information_schema.tables")}
-
-
 def available() -> bool:
     """The published copy has the hotspot marts (a copy made before them has not)."""
-    return {"fct_contact_baselines", "fct_hotspots"} <= _tables()
+    return {"fct_contact_baselines", "fct_hotspots"} <= table_names()
 
 
-def judged_days() -> list[date]:
+@once_per_copy
+def judged_days() -> tuple[date, ...]:
     """The days the hotspot rule judged (enough baseline), latest first."""
-    return [d for (d,) in rows("select distinct contact_day from fct_contact_baselines "
-                                "where expected is not null order by 1 desc")]
+    return tuple(d for (d,) in rows("select distinct contact_day from fct_contact_baselines "
+                                    "where expected is not null order by 1 desc"))
 
 
 def surprise_cells(day: date, source: str | None = None) -> pd.DataFrame:
@@ -54,7 +51,7 @@ def surprise_cells(day: date, source: str | None = None) -> pd.DataFrame:
 def movers(day: date, source: str | None = None, limit: int = 12) -> pd.DataFrame:
     """The day's most surprising series (score > 0), hotspots or not, with the owner
     department and the changes of a hotspot's run."""
-    tables = _tables()
+    tables = table_names()
     links = ("""left join (select source, category, channel, region_code, started_on,
                                   list(change_id order by change_id) as changes
                            from fct_hotspot_changes group by all) as c
@@ -145,7 +142,7 @@ def complaints(category: str, channel: str, region: str, day: date,
 
 def linked_changes(source: str, category: str, channel: str | None, region: str,
                    started_on: date) -> pd.DataFrame:
-    if "fct_hotspot_changes" not in _tables():
+    if "fct_hotspot_changes" not in table_names():
         return pd.DataFrame()
     return frame("""
         select change_id, title, change_department, launched_on, days_after_launch, matched_by
@@ -160,7 +157,7 @@ def linked_changes(source: str, category: str, channel: str | None, region: str,
 
 def hotspots_of_change(change_id: int) -> pd.DataFrame:
     """The hotspot runs linked to a change, each with its peak day (the change page)."""
-    if not {"fct_hotspot_changes", "fct_hotspots"} <= _tables():
+    if not {"fct_hotspot_changes", "fct_hotspots"} <= table_names():
         return pd.DataFrame()
     found = frame("""
         select c.source, c.category, c.channel, c.region_code, c.started_on,

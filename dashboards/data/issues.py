@@ -5,20 +5,23 @@ never from SQL."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import pandas as pd
 
-from . import frame, rows
+from . import frame, once_per_copy, rows
 
 PROVINCE = ("JS", "江苏省", "Jiangsu province")
 
 
-def region_names() -> dict[str, tuple[str, str]]:
-    """Region code -> (Chinese, English) name: the cities of dim_cities, and the province."""
+@once_per_copy
+def region_names() -> MappingProxyType:
+    """Region code -> (Chinese, English) name: the cities of dim_cities, and the province
+    (read-only)."""
     names = {code: (zh, en) for code, zh, en in rows(
         "select city_code, city_name_zh, city_name_en from dim_cities order by city_code")}
     names[PROVINCE[0]] = PROVINCE[1:]
-    return names
+    return MappingProxyType(names)
 
 
 def as_of_date() -> date | None:

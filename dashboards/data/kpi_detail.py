@@ -5,10 +5,11 @@ a date range (and region or member where there is one)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 
 import pandas as pd
 
-from . import frame, record, rows
+from . import frame, once_per_copy, record, rows
 
 # drill-down level -> (column of fct_kpi_drilldown, name expression, join). A fixed map:
 # levels come from the page, never straight into SQL.
@@ -30,6 +31,7 @@ LEVELS: dict[str, tuple[str, str, str]] = {
 SCOPED_LEVELS = {"store": "store_level", "district": "area_type", "skill_group": "skill_group"}
 
 
+@once_per_copy
 def drill_levels(kpi_code: str) -> tuple[str, ...]:
     """The levels below the city a KPI can be drilled into (dim_kpi.drill_levels, from the
     seed kpi_attributes), coarse to fine; the hotline's KPIs reach the agent."""
@@ -37,21 +39,25 @@ def drill_levels(kpi_code: str) -> tuple[str, ...]:
     return tuple(level for level in (found[0][0] if found else "").split() if level in LEVELS)
 
 
-def kpi_info(kpi_code: str) -> dict | None:
-    """The KPI's catalog row (targets as floats) with its department's names."""
-    return record("""
+@once_per_copy
+def kpi_info(kpi_code: str) -> MappingProxyType | None:
+    """The KPI's catalog row (targets as floats) with its department's names (read-only)."""
+    found = record("""
         select c.* replace (c.target::double as target, c.red_threshold::double as red_threshold),
                d.department_name_zh, d.department_name_en
         from dim_kpi as c left join dim_departments as d
           on d.department_code = c.owner_department
         where c.kpi_code = $k
     """, {"k": kpi_code})
+    return None if found is None else MappingProxyType(found)
 
 
-def kpi_codes() -> list[str]:
-    return [r[0] for r in rows("select kpi_code from dim_kpi order by kpi_code")]
+@once_per_copy
+def kpi_codes() -> tuple[str, ...]:
+    return tuple(r[0] for r in rows("select kpi_code from dim_kpi order by kpi_code"))
 
 
+@once_per_copy
 def latest_periods(kpi_code: str) -> tuple[date | None, date | None]:
     """(latest day, its month) with values for the KPI; for month KPIs (None, latest month)."""
     found = rows("""
@@ -121,6 +127,7 @@ def r4_signals(kpi_code: str) -> pd.DataFrame:
     """, {"k": kpi_code})
 
 
+@once_per_copy
 def detection_window(kpi_code: str) -> tuple[date | None, datetime | None]:
     """(complete_through, as_of_at) of the KPI: the last complete day detection judges
     (K04's lag included) and the T its look-back counts from."""
@@ -221,26 +228,31 @@ def drilldown(kpi_code: str, level: str, region: str, start: date, end: date) ->
 
 # -- the hotline's four levels -----------------------------------------------------------
 
-def hotline_sites() -> list[str]:
-    return [r[0] for r in rows(
+@once_per_copy
+def hotline_sites() -> tuple[str, ...]:
+    return tuple(r[0] for r in rows(
         "select distinct site_id from dim_teams where team_type = 'hotline' "
-        "and site_id is not null order by 1")]
+        "and site_id is not null order by 1"))
 
 
-def hotline_teams() -> pd.DataFrame:
-    return frame("""
-        select team_id, team_name, site_id, city_code from dim_teams
+@once_per_copy
+def hotline_teams() -> tuple[tuple[str, str], ...]:
+    """(team_id, team_name) of every hotline team, by site."""
+    return tuple(rows("""
+        select team_id, team_name from dim_teams
         where team_type = 'hotline' order by site_id, team_id
-    """)
+    """))
 
 
-def hotline_agents() -> pd.DataFrame:
-    return frame("""
-        select a.agent_id, a.team_id, t.team_name, t.site_id
+@once_per_copy
+def hotline_agents() -> tuple[tuple[str, str], ...]:
+    """(agent_id, team_name) of every hotline agent."""
+    return tuple(rows("""
+        select a.agent_id, t.team_name
         from dim_agents as a join dim_teams as t using (team_id)
         where t.team_type = 'hotline'
         order by a.agent_id
-    """)
+    """))
 
 
 def busiest_agent(kpi_code: str, start: date, end: date) -> str | None:

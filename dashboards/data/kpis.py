@@ -6,20 +6,22 @@ from datetime import date
 
 import pandas as pd
 
-from . import frame, rows
+from . import frame, once_per_copy, rows
 
 PERIOD_TYPES = ("day", "week", "month")
 
 
+@once_per_copy
 def as_of() -> tuple | None:
     found = rows("select as_of_at, report_date from dim_as_of")
     return found[0] if found else None
 
 
-def regions() -> list[tuple[str, str, str]]:
+@once_per_copy
+def regions() -> tuple[tuple[str, str, str], ...]:
     """(code, name_zh, name_en), the province first."""
     cities = rows("select city_code, city_name_zh, city_name_en from dim_cities order by city_code")
-    return [("JS", "江苏省", "Jiangsu province"), *cities]
+    return (("JS", "江苏省", "Jiangsu province"), *cities)
 
 
 def periods(period_type: str) -> list[date]:

@@ -9,20 +9,16 @@ import pandas as pd
 from dagster_project.lib.remediation.post_evaluation import worse_verdict_issues
 
 from ..context import board
-from . import frame, rows
+from . import frame, table_names
 
 VERDICTS = ("worse", "improved", "no_change", "no_data", "pending")
-
-
-def _tables() -> set[str]:
-    return {name for (name,) in rows("select table_name from information_schema.tables")}
 
 
 def evaluations(department: str | None = None, verdict: str | None = None,
                 change_id: int | None = None) -> pd.DataFrame:
     """One row per change x KPI x region, newest launch first; empty when the published copy
     predates the post-evaluation (no mart) or no change was launched."""
-    if "fct_change_post_evaluation" not in _tables():
+    if "fct_change_post_evaluation" not in table_names():
         return pd.DataFrame()
     found = frame("""
         select m.change_id, m.title, m.change_type, m.owner_department, m.launched_on,

@@ -9,6 +9,7 @@ issues link here): /hotspots?day=2026-10-25&source=call&category=billing&region=
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import dash
@@ -40,7 +41,7 @@ TREND_AFTER_DAYS = 14  # the trend runs on this long after the chosen day, when 
 
 # -- what the URL and the controls may choose --------------------------------------------
 
-def _day(raw, days: list[date]) -> date:
+def _day(raw, days: Sequence[date]) -> date:
     try:
         chosen = date.fromisoformat(str(raw))
     except ValueError:
@@ -163,7 +164,7 @@ def _category_options(source: str, lang: str) -> list[dict]:
             if s == source]
 
 
-def _controls(day: date, days: list[date], series: tuple, regions, lang: str) -> list:
+def _controls(day: date, days: Sequence[date], series: tuple, regions, lang: str) -> list:
     source, category, channel, region = series
     return [
         html.Div([

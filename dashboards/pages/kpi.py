@@ -376,8 +376,8 @@ def hotline_section(kpi: dict, period_type: str, day: date | None,
     teams = data.hotline_teams()
     sites = data.hotline_sites()
     first_agent = data.busiest_agent(kpi["kpi_code"], *data.window(day, AGENT_DAYS)) or (
-        agents["agent_id"].iloc[0] if not agents.empty else None)
-    first_team = teams["team_id"].iloc[0] if not teams.empty else None
+        agents[0][0] if agents else None)
+    first_team = teams[0][0] if teams else None
     first_site = sites[0] if sites else None
     period = _period_labels(day, month)[0 if period_type == "day" else 1]
 
@@ -388,14 +388,14 @@ def hotline_section(kpi: dict, period_type: str, day: date | None,
     tabs = dcc.Tabs(id="hotline-tabs", value="agent", children=[
         dcc.Tab(label=t("view_agent"), value="agent", id="hotline-tab-agent", children=[
             picker("hotline-agent", t("pick_agent"),
-                   [{"label": f"{r.agent_id} · {r.team_name}", "value": r.agent_id}
-                    for r in agents.itertuples(index=False)], first_agent),
+                   [{"label": f"{agent} · {team_name}", "value": agent}
+                    for agent, team_name in agents], first_agent),
             html.P(t("agent_note").format(days=AGENT_DAYS), className="muted"),
             dcc.Loading(html.Div(id="hotline-agent-content"))]),
         dcc.Tab(label=t("view_team"), value="team", id="hotline-tab-team", children=[
             picker("hotline-team", t("pick_team"),
-                   [{"label": f"{r.team_id} {r.team_name}", "value": r.team_id}
-                    for r in teams.itertuples(index=False)], first_team),
+                   [{"label": f"{team} {team_name}", "value": team}
+                    for team, team_name in teams], first_team),
             html.P(period, className="muted"),
             dcc.Loading(html.Div(id="hotline-team-content"))]),
         dcc.Tab(label=t("view_site"), value="site", id="hotline-tab-site", children=[
