@@ -4,13 +4,12 @@ is refused with a ValueError (the board's bad-input message), never a traceback.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.lib.publish import board_path
+from dagster_project.lib.publish import board_path, publish_board_copy
 from dagster_project.lib.settings import Settings
 from dashboards import data
 from dashboards.app import create_app
@@ -20,17 +19,14 @@ CITIES = [("NJ", "南京", "Nanjing"), ("SZ", "苏州", "Suzhou")]
 
 
 def publish(home: Path, cities: list[tuple[str, str, str]]) -> None:
-    """A published copy with dim_cities only, swapped in the way a run swaps it."""
-    target = board_path(home)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(".board.tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    con.execute("create table dim_cities (city_code varchar, city_name_zh varchar, "
+    """A warehouse with dim_cities only, published the way a run publishes it."""
+    warehouse = home / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create or replace table dim_cities (city_code varchar, city_name_zh varchar, "
                 "city_name_en varchar)")
     con.executemany("insert into dim_cities values (?, ?, ?)", cities)
     con.close()
-    os.replace(tmp, target)
+    publish_board_copy(warehouse, board_path(home))
 
 
 @pytest.fixture
